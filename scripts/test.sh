@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test of swift-dqlite (the README's test command; .ci/run calls it).
+#
+#   bash scripts/test.sh
+#
+# 1. installs the Debian packages it needs, 2. builds everything, 3. runs the Swift Testing suites,
+# 4. fuzzes every libFuzzer target (FUZZ_SECONDS each, default 60) with AddressSanitizer,
+# 5. proves byte-identical encoding on arm64 (Swift 6.0.3 under qemu) and amd64 (scripts/test-arm64.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+step() { printf '\n== %s (%ds)\n' "$*" $(( $(date +%s) - start )); }
+
+step "dependencies"
+bash scripts/install-deps.sh
+
+step "build"
+swift build --build-tests
+
+step "unit, golden, property and dissector tests"
+swift test --skip-build
+
+step "fuzzing (${FUZZ_SECONDS:-60}s per target)"
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+
+step "arm64 + amd64 byte identity"
+bash scripts/test-arm64.sh
+
+step "all tests passed"
