@@ -1,19 +1,31 @@
-extension Request {
-    /// Appends this request's frame (header and body) to `buffer`. Reusing one buffer across requests makes
-    /// encoding allocation-free once the buffer has grown. On error `buffer` is left unchanged.
+extension Request: FrameBody {
+    @inlinable var frameType: UInt8 { type.rawValue }
+    @inlinable var frameSchema: UInt8 { schema }
+
+    /// Appends this request's frame (header and body) to `buffer`. On error `buffer` is left unchanged.
+    /// (A connection encodes into a reused ``FrameEncoder`` instead, which allocates nothing.)
     @inlinable
     public func encode(into buffer: inout [UInt8]) throws {
-        try WireWriter.appendFrame(to: &buffer, type: type.rawValue, schema: schema, bodySize: try bodySize()) { writer in
-            try self.writeBody(&writer)
-        }
+        try appendFrame(to: &buffer)
     }
 
     /// This request's frame bytes.
     @inlinable
     public func encoded() throws -> [UInt8] {
         var buffer: [UInt8] = []
-        try encode(into: &buffer)
+        try appendFrame(to: &buffer)
         return buffer
+    }
+
+    /// The frame's size in bytes (header included).
+    @inlinable
+    public func encodedSize() throws -> Int { try frameSize() }
+
+    /// Writes the frame at the start of `destination` (at least ``encodedSize()`` bytes; its previous
+    /// content does not matter, e.g. a NIO `ByteBuffer`'s writable area) and returns the bytes written.
+    @inlinable
+    public func encode(into destination: UnsafeMutableRawBufferPointer) throws -> Int {
+        try encodeFrame(into: destination)
     }
 
     /// The exact body size in bytes.
@@ -75,32 +87,70 @@ extension Request {
     }
 }
 
+/// EXEC or QUERY written straight from a ``StatementCall``.
+@usableFromInline
+struct StatementCallFrame: FrameBody {
+    @usableFromInline let call: StatementCall
+    @usableFromInline let query: Bool
+
+    @inlinable init(call: StatementCall, query: Bool) {
+        self.call = call
+        self.query = query
+    }
+
+    @inlinable var frameType: UInt8 { (query ? RequestType.query : RequestType.exec).rawValue }
+    @inlinable var frameSchema: UInt8 { call.schema.rawValue }
+
+    @inlinable
+    func bodySize() throws -> Int { 8 &+ (try WireSize.parameters(call.parameters, schema: call.schema)) }
+
+    @inlinable
+    func writeBody(_ w: inout WireWriter) throws {
+        w.writeUInt32(call.db)
+        w.writeUInt32(call.stmt)
+        try w.writeParameters(call.parameters, schema: call.schema)
+    }
+}
+
+/// EXEC_SQL or QUERY_SQL written straight from a ``SQLCall``.
+@usableFromInline
+struct SQLCallFrame: FrameBody {
+    @usableFromInline let call: SQLCall
+    @usableFromInline let query: Bool
+
+    @inlinable init(call: SQLCall, query: Bool) {
+        self.call = call
+        self.query = query
+    }
+
+    @inlinable var frameType: UInt8 { (query ? RequestType.querySQL : RequestType.execSQL).rawValue }
+    @inlinable var frameSchema: UInt8 { call.schema.rawValue }
+
+    @inlinable
+    func bodySize() throws -> Int {
+        8 &+ WireSize.text(call.sql) &+ (try WireSize.parameters(call.parameters, schema: call.schema))
+    }
+
+    @inlinable
+    func writeBody(_ w: inout WireWriter) throws {
+        w.writeUInt64(call.db)
+        try w.writeText(call.sql, "sql")
+        try w.writeParameters(call.parameters, schema: call.schema)
+    }
+}
+
 extension StatementCall {
-    /// Appends an EXEC (or, with `query: true`, QUERY) frame for this call to `buffer` without building a
-    /// ``Request`` first.
+    /// Appends an EXEC (or, with `query: true`, QUERY) frame for this call to `buffer`.
     @inlinable
     public func encode(query: Bool, into buffer: inout [UInt8]) throws {
-        let type = query ? RequestType.query : RequestType.exec
-        let size = 8 &+ (try WireSize.parameters(parameters, schema: schema))
-        try WireWriter.appendFrame(to: &buffer, type: type.rawValue, schema: schema.rawValue, bodySize: size) { w in
-            w.writeUInt32(self.db)
-            w.writeUInt32(self.stmt)
-            try w.writeParameters(self.parameters, schema: self.schema)
-        }
+        try StatementCallFrame(call: self, query: query).appendFrame(to: &buffer)
     }
 }
 
 extension SQLCall {
-    /// Appends an EXEC_SQL (or, with `query: true`, QUERY_SQL) frame for this call to `buffer` without
-    /// building a ``Request`` first.
+    /// Appends an EXEC_SQL (or, with `query: true`, QUERY_SQL) frame for this call to `buffer`.
     @inlinable
     public func encode(query: Bool, into buffer: inout [UInt8]) throws {
-        let type = query ? RequestType.querySQL : RequestType.execSQL
-        let size = 8 &+ WireSize.text(sql) &+ (try WireSize.parameters(parameters, schema: schema))
-        try WireWriter.appendFrame(to: &buffer, type: type.rawValue, schema: schema.rawValue, bodySize: size) { w in
-            w.writeUInt64(self.db)
-            try w.writeText(self.sql, "sql")
-            try w.writeParameters(self.parameters, schema: self.schema)
-        }
+        try SQLCallFrame(call: self, query: query).appendFrame(to: &buffer)
     }
 }

@@ -1,19 +1,30 @@
-extension Response {
+extension Response: FrameBody {
+    @usableFromInline var frameType: UInt8 { type.rawValue }
+    @usableFromInline var frameSchema: UInt8 { schema }
+
     /// Appends this response's frame to `buffer` (for fake servers and tests). On error `buffer` is unchanged.
     public func encode(into buffer: inout [UInt8]) throws {
-        try WireWriter.appendFrame(to: &buffer, type: type.rawValue, schema: schema, bodySize: try bodySize()) { writer in
-            try self.writeBody(&writer)
-        }
+        try appendFrame(to: &buffer)
     }
 
     /// This response's frame bytes.
     public func encoded() throws -> [UInt8] {
         var buffer: [UInt8] = []
-        try encode(into: &buffer)
+        try appendFrame(to: &buffer)
         return buffer
     }
 
+    /// The frame's size in bytes (header included).
+    public func encodedSize() throws -> Int { try frameSize() }
+
+    /// Writes the frame at the start of `destination` (at least ``encodedSize()`` bytes) and returns the
+    /// bytes written.
+    public func encode(into destination: UnsafeMutableRawBufferPointer) throws -> Int {
+        try encodeFrame(into: destination)
+    }
+
     /// The exact body size in bytes; also checks that the response can be encoded.
+    @usableFromInline
     func bodySize() throws -> Int {
         switch self {
         case .failure(_, let message): return 8 &+ WireSize.text(message)
@@ -40,6 +51,7 @@ extension Response {
         }
     }
 
+    @usableFromInline
     func writeBody(_ w: inout WireWriter) throws {
         switch self {
         case .failure(let code, let message):

@@ -92,12 +92,18 @@ public struct RowsDecoder: Sendable {
                     throw WireError(.truncated, at: r.offset, "row header needs \(headerLength) bytes, \(r.remaining) left")
                 }
                 r.position &+= headerLength
-                row.removeAll(keepingCapacity: true)
-                for column in 0..<columnCount {
-                    let byteIndex = headerStart &+ (column >> 1)
-                    let byte = raw[byteIndex]
-                    let code = column & 1 == 0 ? byte & 0x0F : byte >> 4
-                    row.append(try r.readValue(type: code, typeOffset: base &+ byteIndex, limits: limits))
+                if row.count != columnCount {
+                    row.removeAll(keepingCapacity: true)
+                    row.append(contentsOf: repeatElement(WireValue.null, count: columnCount))
+                }
+                // Overwrite in place: each old value is released as its slot is reassigned.
+                try row.withUnsafeMutableBufferPointer { cells in
+                    for column in 0..<columnCount {
+                        let byteIndex = headerStart &+ (column >> 1)
+                        let byte = raw[byteIndex]
+                        let code = column & 1 == 0 ? byte & 0x0F : byte >> 4
+                        cells[column] = try r.readValue(type: code, typeOffset: base &+ byteIndex, limits: limits)
+                    }
                 }
                 return nil
             }

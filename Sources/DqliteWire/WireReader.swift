@@ -32,7 +32,7 @@ struct WireReader {
     }
 
     /// Reads a `uint64` (little-endian).
-    @inlinable
+    @inlinable @inline(__always)
     mutating func readUInt64(_ field: StaticString) throws -> UInt64 {
         guard remaining >= 8 else { throw truncated(field, need: 8) }
         let value = WireReader.loadUInt64(bytes, position)
@@ -76,7 +76,7 @@ struct WireReader {
     }
 
     /// Skips `count` bytes (padding or ignored fields); their content is not checked.
-    @inlinable
+    @inlinable @inline(__always)
     mutating func skip(_ count: Int, _ field: StaticString) throws {
         guard count >= 0, remaining >= count else { throw truncated(field, need: count) }
         position &+= count
@@ -91,13 +91,14 @@ struct WireReader {
     }
 
     /// Reads a NUL-terminated, zero-padded UTF-8 text field of at most `maxBytes` bytes.
-    @inlinable
+    @inlinable @inline(__always)
     mutating func readText(_ field: StaticString, maxBytes: Int) throws -> String {
         let start = position
         let count = bytes.count
         // Never scan further than the cap allows: a hostile frame cannot make us walk 64 MiB for a name.
         let scanEnd = maxBytes >= count &- start ? count : start &+ maxBytes &+ 1
-        guard let end = WireScan.firstNUL(bytes, from: start, to: scanEnd) else {
+        let (nul, ascii) = WireScan.textEnd(bytes, from: start, to: scanEnd)
+        guard let end = nul else {
             if scanEnd < count {
                 throw WireError(.limitExceeded, at: base &+ start, "\(field) is longer than the limit of \(maxBytes) bytes")
             }
@@ -109,29 +110,28 @@ struct WireReader {
         }
         position = next
         if end == start { return "" }
-        guard let string = WireReader.validatedString(UnsafeRawBufferPointer(rebasing: bytes[start..<end])) else {
+        let text = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+        if ascii { return String(decoding: text, as: UTF8.self) }
+        // Non-ASCII: strict validation. The C-string initializer takes the standard library's fast validator
+        // (much faster than the generic `String(validating:as:)`); it stops at the NUL found above, inside
+        // the frame.
+        guard let pointer = bytes.baseAddress,
+            let string = String(validatingCString: (pointer + start).assumingMemoryBound(to: CChar.self))
+        else {
             throw WireError(.invalidUTF8, at: base &+ start, "\(field) is not valid UTF-8")
         }
         return string
     }
 
-    /// Strict UTF-8 decoding (no repair). ASCII text, the common case, is recognised eight bytes at a time and
-    /// decoded directly; anything else goes through the standard library's validating initializer.
-    @inlinable
-    static func validatedString(_ raw: UnsafeRawBufferPointer) -> String? {
-        if WireScan.isASCII(raw) { return String(decoding: raw, as: UTF8.self) }
-        return raw.withMemoryRebound(to: UInt8.self) { String(validating: $0, as: UTF8.self) }
-    }
-
     /// Reads a blob: a `uint64` length, the bytes, and zero padding.
-    @inlinable
+    @inlinable @inline(__always)
     mutating func readBlob(_ field: StaticString, maxBytes: Int) throws -> [UInt8] {
         let range = try readBlobRange(field, maxBytes: maxBytes)
         return [UInt8](UnsafeRawBufferPointer(rebasing: bytes[range]))
     }
 
     /// Reads a blob's length and skips its bytes and padding, returning the range of the bytes in `bytes`.
-    @inlinable
+    @inlinable @inline(__always)
     mutating func readBlobRange(_ field: StaticString, maxBytes: Int) throws -> Range<Int> {
         let lengthOffset = offset
         let length = try readUInt64(field)

@@ -10,17 +10,23 @@ enum WireScan {
         bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
     }
 
+    /// The classic "word has a zero byte" test.
+    @inlinable @inline(__always)
+    static func hasZeroByte(_ w: UInt64) -> Bool {
+        (w &- 0x0101_0101_0101_0101) & ~w & 0x8080_8080_8080_8080 != 0
+    }
+
     /// Index of the first zero byte at or after `start`, before `end`; nil if there is none.
     @inlinable
     static func firstNUL(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int? = nil) -> Int? {
         let end = end ?? bytes.count
         var index = start
         while index &+ 8 <= end {
-            let w = word(bytes, index)
-            // The classic "word has a zero byte" test.
-            if (w &- 0x0101_0101_0101_0101) & ~w & 0x8080_8080_8080_8080 != 0 { break }
+            if hasZeroByte(word(bytes, index)) { break }
             index &+= 8
         }
+        // The tail: one overlapping word answers "no NUL" without a byte loop.
+        if index < end && end &- start >= 8 && !hasZeroByte(word(bytes, end &- 8)) { return nil }
         while index < end {
             if bytes[index] == 0 { return index }
             index &+= 1
@@ -28,20 +34,23 @@ enum WireScan {
         return nil
     }
 
-    /// True if every byte is below 0x80.
+    /// Finds the NUL that ends a text field and, in the same pass, whether the text before it is ASCII.
     @inlinable
-    static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        let count = bytes.count
-        var index = 0
+    static func textEnd(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> (nul: Int?, ascii: Bool) {
+        var index = start
         var high: UInt64 = 0
-        while index &+ 8 <= count {
-            high |= word(bytes, index)
+        while index &+ 8 <= end {
+            let w = word(bytes, index)
+            if hasZeroByte(w) { break }
+            high |= w
             index &+= 8
         }
-        while index < count {
-            high |= UInt64(bytes[index])
+        while index < end {
+            let byte = bytes[index]
+            if byte == 0 { return (index, high & 0x8080_8080_8080_8080 == 0) }
+            high |= UInt64(byte)
             index &+= 1
         }
-        return high & 0x8080_8080_8080_8080 == 0
+        return (nil, false)
     }
 }

@@ -85,7 +85,7 @@ func hexByte(_ byte: UInt8) -> String {
 
 extension WireReader {
     /// Reads one value of the given type code; `typeOffset` locates the code for error messages.
-    @inlinable
+    @inlinable @inline(__always)
     mutating func readValue(type code: UInt8, typeOffset: Int, limits: WireLimits) throws -> WireValue {
         switch code {
         case 1: return .integer(Int64(bitPattern: try readUInt64("integer value")))

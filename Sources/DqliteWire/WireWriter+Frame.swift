@@ -1,42 +1,99 @@
-extension WireWriter {
-    /// Appends one frame to `buffer`: grows it by `8 + bodySize` zero bytes, writes the header, and lets
-    /// `body` write the fields. On error `buffer` is left unchanged.
+/// A message that can be written as one frame: its header fields, exact body size and body writer.
+@usableFromInline
+protocol FrameBody {
+    /// The header's type byte.
+    var frameType: UInt8 { get }
+    /// The header's schema byte.
+    var frameSchema: UInt8 { get }
+    /// The exact body size in bytes; throws if the message cannot be encoded.
+    func bodySize() throws -> Int
+    /// Writes exactly `bodySize()` bytes.
+    func writeBody(_ writer: inout WireWriter) throws
+}
+
+extension FrameBody {
+    /// Header plus body size, checked to fit the header's 32-bit word count.
     @inlinable
-    static func appendFrame(
-        to buffer: inout [UInt8], type: UInt8, schema: UInt8, bodySize: Int, _ body: (inout WireWriter) throws -> Void
-    ) throws {
+    func frameSize() throws -> Int {
+        let bodySize = try self.bodySize()
         guard bodySize > 0, bodySize & 7 == 0 else {
-            throw WireError(.unencodable, at: 0, "message type \(type) would have a body of \(bodySize) bytes")
+            throw WireError(.unencodable, at: 0, "message type \(frameType) would have a body of \(bodySize) bytes")
         }
         guard bodySize / 8 <= Int(UInt32.max) else {
-            throw WireError(.unencodable, at: 0, "message type \(type) body of \(bodySize) bytes exceeds the 32-bit word count")
+            throw WireError(
+                .unencodable, at: 0, "message type \(frameType) body of \(bodySize) bytes exceeds the 32-bit word count")
         }
+        return FrameHeader.size &+ bodySize
+    }
+
+    /// Writes the whole frame (`frameSize` bytes) into `raw` at `start`. Every byte is written.
+    @inlinable
+    func writeFrame(into raw: UnsafeMutableRawBufferPointer, at start: Int, frameSize: Int) throws {
+        var writer = WireWriter(raw, position: start)
+        writer.writeUInt32(UInt32((frameSize &- FrameHeader.size) / 8))
+        writer.writeUInt8(frameType)
+        writer.writeUInt8(frameSchema)
+        writer.writeUInt16(0)
+        try writeBody(&writer)
+        guard writer.position == start &+ frameSize else {
+            throw WireError(
+                .unencodable, at: 0,
+                "internal error: message type \(frameType) wrote \(writer.position &- start) of \(frameSize) bytes")
+        }
+    }
+
+    /// Appends the frame to `buffer`; on error `buffer` is unchanged.
+    @inlinable
+    func appendFrame(to buffer: inout [UInt8]) throws {
+        let size = try frameSize()
         let start = buffer.count
-        let end = start &+ FrameHeader.size &+ bodySize
-        if buffer.capacity < end {
-            buffer.reserveCapacity(Swift.max(end, buffer.capacity &* 2))
-        }
-        buffer.appendWireZeroes(FrameHeader.size &+ bodySize)
+        buffer.appendWireBytes(count: size)
         do {
-            try buffer.withUnsafeMutableBytes { raw in
-                var writer = WireWriter(raw, position: start)
-                writer.writeUInt32(UInt32(bodySize / 8))
-                writer.writeUInt8(type)
-                writer.writeUInt8(schema)
-                writer.writeUInt16(0)
-                try body(&writer)
-                guard writer.position == end else {
-                    throw WireError(
-                        .unencodable, at: 0,
-                        "internal error: message type \(type) wrote \(writer.position &- start &- 8) of \(bodySize) bytes")
-                }
-            }
+            try buffer.withUnsafeMutableBytes { try writeFrame(into: $0, at: start, frameSize: size) }
         } catch {
             buffer.removeSubrange(start...)
             throw error
         }
     }
 
+    /// Writes the frame at the start of `destination`, which must hold at least `frameSize()` bytes (its
+    /// previous content does not matter). Returns the number of bytes written.
+    @inlinable
+    func encodeFrame(into destination: UnsafeMutableRawBufferPointer) throws -> Int {
+        let size = try frameSize()
+        guard destination.count >= size else {
+            throw WireError(.unencodable, at: 0, "destination holds \(destination.count) bytes, the frame needs \(size)")
+        }
+        try writeFrame(into: destination, at: 0, frameSize: size)
+        return size
+    }
+}
+
+/// Zero bytes to grow arrays with one memory copy. Immutable after initialisation, so sharing it across
+/// threads is safe.
+@usableFromInline
+nonisolated(unsafe) let wireZeroPage: UnsafeRawBufferPointer = {
+    let page = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 8)
+    page.initializeMemory(as: UInt8.self, repeating: 0)
+    return UnsafeRawBufferPointer(page)
+}()
+
+extension Array where Element == UInt8 {
+    /// Appends `count` bytes (zeros) for a frame to be written over, growing geometrically.
+    @inlinable
+    mutating func appendWireBytes(count: Int) {
+        let needed = self.count &+ count
+        if capacity < needed { reserveCapacity(Swift.max(needed, capacity &* 2)) }
+        var left = count
+        while left > 0 {
+            let chunk = Swift.min(left, wireZeroPage.count)
+            append(contentsOf: UnsafeRawBufferPointer(rebasing: wireZeroPage[0..<chunk]))
+            left &-= chunk
+        }
+    }
+}
+
+extension WireWriter {
     /// Writes exactly `count` bytes with `body` into a new array (for headers and handshakes).
     static func bytes(count: Int, _ body: (inout WireWriter) -> Void) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: count)

@@ -1,10 +1,10 @@
 /// The one place where dqlite bytes are written.
 ///
-/// Encoding is two-phase: the encoder first computes the exact body size (``WireSize``), grows the caller's
-/// buffer once, already zero-filled, and then this writer stores the fields into it. Integers are split into
-/// bytes explicitly in little-endian order (`value >> 8`, `value >> 16`, …), so the bytes are the same on
-/// every architecture; padding is never written because it is already zero. A connection that reuses one
-/// buffer for every request encodes with no allocation at all once the buffer has grown.
+/// Encoding is two-phase: the encoder first computes the exact body size (``WireSize``), makes room once,
+/// and then this writer stores every byte of the frame into that room — padding included, written as
+/// zeros, so the destination may hold stale bytes (a reused buffer, a NIO `ByteBuffer`'s writable area).
+/// Integers are split into bytes explicitly in little-endian order (`value >> 8`, `value >> 16`, …), so
+/// the bytes are the same on every architecture.
 @usableFromInline
 struct WireWriter {
     @usableFromInline let raw: UnsafeMutableRawBufferPointer
@@ -53,20 +53,32 @@ struct WireWriter {
         position &+= 1
     }
 
-    /// Skips to the next multiple of 8 from `origin`; the skipped bytes are already zero.
+    /// Writes zero bytes up to the next multiple of 8 from `origin`.
     @inlinable @inline(__always)
     mutating func padToWord(from origin: Int) {
-        position = origin &+ ((position &- origin &+ 7) & ~7)
+        let end = origin &+ ((position &- origin &+ 7) & ~7)
+        while position < end {
+            raw[position] = 0
+            position &+= 1
+        }
     }
 
-    /// Copies bytes, then skips the zero padding up to a word boundary of the field.
+    /// Zeroes the 8 bytes at `index`.
+    @inlinable @inline(__always)
+    func zeroWord(at index: Int) {
+        for k in 0..<8 { raw[index &+ k] = 0 }
+    }
+
+    /// Copies bytes followed by zero padding up to a word boundary of the field.
     @inlinable
     mutating func writePaddedBytes(_ bytes: UnsafeRawBufferPointer) {
         let count = bytes.count
-        if count > 0 {
-            UnsafeMutableRawBufferPointer(rebasing: raw[position..<(position &+ count)]).copyMemory(from: bytes)
-        }
-        position &+= (count &+ 7) & ~7
+        let size = (count &+ 7) & ~7
+        guard size > 0 else { return }
+        // Zero the field's last word first; the copy then overwrites its leading bytes.
+        zeroWord(at: position &+ size &- 8)
+        UnsafeMutableRawBufferPointer(rebasing: raw[position..<(position &+ count)]).copyMemory(from: bytes)
+        position &+= size
     }
 
     /// Writes a NUL-terminated, zero-padded text field. Text containing NUL cannot be represented; that is
@@ -79,12 +91,14 @@ struct WireWriter {
                 throw WireError(.unencodable, at: 0, "\(field) contains a NUL byte, which dqlite text cannot carry")
             }
             let count = utf8.count
+            let size = (count &+ 8) & ~7
+            // The field's last word holds the NUL and the padding: zero it, then copy the text over its start.
+            zeroWord(at: position &+ size &- 8)
             if count > 0 {
                 UnsafeMutableRawBufferPointer(rebasing: raw[position..<(position &+ count)])
                     .copyMemory(from: UnsafeRawBufferPointer(utf8))
             }
-            // The NUL terminator and the padding are already zero.
-            position &+= (count &+ 8) & ~7
+            position &+= size
         }
     }
 
@@ -112,21 +126,4 @@ enum WireSize {
     /// Raw bytes padded to a word.
     @inlinable @inline(__always)
     static func padded(_ count: Int) -> Int { (count &+ 7) & ~7 }
-}
-
-/// Zero bytes for growing buffers with a memory copy instead of an element-by-element loop.
-@usableFromInline
-let wireZeroes = [UInt8](repeating: 0, count: 4096)
-
-extension Array where Element == UInt8 {
-    /// Appends `count` zero bytes.
-    @inlinable
-    mutating func appendWireZeroes(_ count: Int) {
-        var left = count
-        while left > 0 {
-            let chunk = Swift.min(left, wireZeroes.count)
-            append(contentsOf: wireZeroes[0..<chunk])
-            left &-= chunk
-        }
-    }
 }
