@@ -3,9 +3,10 @@
 #
 #   bash scripts/test.sh
 #
-# 1. installs the Debian packages it needs, 2. builds everything, 3. runs the Swift Testing suites,
-# 4. fuzzes every libFuzzer target (FUZZ_SECONDS each, default 60) with AddressSanitizer,
-# 5. proves byte-identical encoding on arm64 (Swift 6.0.3 under qemu) and amd64 (scripts/test-arm64.sh).
+# 1. installs the Debian packages it needs, 2. checks formatting, 3. builds everything, 4. runs the Swift
+# Testing suites,
+# 5. fuzzes every libFuzzer target (FUZZ_SECONDS each, default 60) with AddressSanitizer,
+# 6. proves byte-identical encoding on arm64 (Swift 6.0.3 under qemu) and amd64 (scripts/test-arm64.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -13,6 +14,9 @@ step() { printf '\n== %s (%ds)\n' "$*" $(( $(date +%s) - start )); }
 
 step "dependencies"
 bash scripts/install-deps.sh
+
+step "format (swift format lint --strict)"
+bash scripts/lint.sh
 
 step "build"
 swift build --build-tests

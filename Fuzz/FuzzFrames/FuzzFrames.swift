@@ -28,7 +28,8 @@ public func fuzzFrames(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 func checkResponseRoundTrip(_ frame: Frame) {
     guard let response = try? Response(decoding: frame) else { return }
     guard let bytes = try? response.encoded(), let again = try? Frame(parsing: bytes),
-        let decoded = try? Response(decoding: again, context: ResponseContext(clusterFormat: clusterFormat(of: response)))
+        let decoded = try? Response(
+            decoding: again, context: ResponseContext(clusterFormat: clusterFormat(of: response)))
     else {
         fatalError("decoded response does not re-encode: \(response)")
     }

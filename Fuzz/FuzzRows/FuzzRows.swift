@@ -8,7 +8,9 @@ public func fuzzRows(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var row: [WireValue] = []
     var count = 0
     while (try? rows.next(into: &row)) == true {
-        if row.count != rows.columns.count { fatalError("row has \(row.count) values for \(rows.columns.count) columns") }
+        if row.count != rows.columns.count {
+            fatalError("row has \(row.count) values for \(rows.columns.count) columns")
+        }
         count += 1
     }
     if rows.marker != nil, count > 0 {

@@ -76,7 +76,8 @@ public struct FrameDecoder: Sendable {
             try fail(
                 WireError(
                     .frameTooLarge, at: streamOffset,
-                    "frame of type \(header.type) announces \(length) body bytes, over the limit of \(limits.maxFrameBytes)"))
+                    "frame of type \(header.type) announces \(length) body bytes, over the limit of \(limits.maxFrameBytes)"
+                ))
         }
         guard bufferedByteCount &- FrameHeader.size >= length else { return nil }
         let start = readIndex &+ FrameHeader.size

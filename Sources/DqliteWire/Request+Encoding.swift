@@ -38,7 +38,8 @@ extension Request: FrameBody {
         case .prepare(_, let sql, let schema):
             guard schema <= 1 else { throw WireError(.unencodable, at: 0, "PREPARE has no schema \(schema)") }
             return 8 &+ WireSize.text(sql)
-        case .exec(let call), .query(let call): return 8 &+ (try WireSize.parameters(call.parameters, schema: call.schema))
+        case .exec(let call), .query(let call):
+            return 8 &+ (try WireSize.parameters(call.parameters, schema: call.schema))
         case .finalize: return 8
         case .assign: return 16
         case .execSQL(let call), .querySQL(let call):

@@ -128,11 +128,13 @@ extension Response {
                 let size = try r.readUInt64("file size")
                 guard size <= UInt64(r.remaining) else {
                     throw WireError(
-                        .invalidLength, at: sizeOffset, "file size \(size) exceeds the \(r.remaining) bytes left in the frame")
+                        .invalidLength, at: sizeOffset,
+                        "file size \(size) exceeds the \(r.remaining) bytes left in the frame")
                 }
                 guard size <= UInt64(limits.maxBlobBytes) else {
                     throw WireError(
-                        .limitExceeded, at: sizeOffset, "file size \(size) exceeds the limit of \(limits.maxBlobBytes) bytes")
+                        .limitExceeded, at: sizeOffset,
+                        "file size \(size) exceeds the limit of \(limits.maxBlobBytes) bytes")
                 }
                 let start = r.position
                 let data = [UInt8](UnsafeRawBufferPointer(rebasing: r.bytes[start..<(start &+ Int(size))]))

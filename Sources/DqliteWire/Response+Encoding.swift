@@ -38,7 +38,8 @@ extension Response: FrameBody {
             var size = 8
             for node in nodes {
                 guard (node.role != nil) == withRoles else {
-                    throw WireError(.unencodable, at: 0, "SERVERS nodes must all have a role (format 1) or none (format 0)")
+                    throw WireError(
+                        .unencodable, at: 0, "SERVERS nodes must all have a role (format 1) or none (format 0)")
                 }
                 size &+= 8 &+ WireSize.text(node.address) &+ (withRoles ? 8 : 0)
             }

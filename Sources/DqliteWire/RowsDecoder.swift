@@ -89,7 +89,8 @@ public struct RowsDecoder: Sendable {
                 let headerStart = r.position
                 let headerLength = (((columnCount &+ 1) >> 1) &+ 7) & ~7
                 guard r.remaining >= headerLength else {
-                    throw WireError(.truncated, at: r.offset, "row header needs \(headerLength) bytes, \(r.remaining) left")
+                    throw WireError(
+                        .truncated, at: r.offset, "row header needs \(headerLength) bytes, \(r.remaining) left")
                 }
                 r.position &+= headerLength
                 if row.count != columnCount {

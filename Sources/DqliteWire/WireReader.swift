@@ -70,9 +70,13 @@ struct WireReader {
     /// Assembles a little-endian `uint64` from 8 bytes that the caller has checked are present.
     @inlinable @inline(__always)
     static func loadUInt64(_ bytes: UnsafeRawBufferPointer, _ p: Int) -> UInt64 {
-        UInt64(bytes[p]) | UInt64(bytes[p &+ 1]) << 8 | UInt64(bytes[p &+ 2]) << 16 | UInt64(bytes[p &+ 3]) << 24
-            | UInt64(bytes[p &+ 4]) << 32 | UInt64(bytes[p &+ 5]) << 40 | UInt64(bytes[p &+ 6]) << 48
-            | UInt64(bytes[p &+ 7]) << 56
+        // Two halves: one long expression is too much for the Swift 6.0 type checker.
+        let low: UInt64 =
+            UInt64(bytes[p]) | UInt64(bytes[p &+ 1]) << 8 | UInt64(bytes[p &+ 2]) << 16 | UInt64(bytes[p &+ 3]) << 24
+        let high: UInt64 =
+            UInt64(bytes[p &+ 4]) | UInt64(bytes[p &+ 5]) << 8 | UInt64(bytes[p &+ 6]) << 16 | UInt64(bytes[p &+ 7])
+            << 24
+        return low | high << 32
     }
 
     /// Skips `count` bytes (padding or ignored fields); their content is not checked.
@@ -100,9 +104,11 @@ struct WireReader {
         let (nul, ascii) = WireScan.textEnd(bytes, from: start, to: scanEnd)
         guard let end = nul else {
             if scanEnd < count {
-                throw WireError(.limitExceeded, at: base &+ start, "\(field) is longer than the limit of \(maxBytes) bytes")
+                throw WireError(
+                    .limitExceeded, at: base &+ start, "\(field) is longer than the limit of \(maxBytes) bytes")
             }
-            throw WireError(.missingTerminator, at: base &+ start, "\(field) has no NUL terminator before the end of the frame")
+            throw WireError(
+                .missingTerminator, at: base &+ start, "\(field) has no NUL terminator before the end of the frame")
         }
         let next = (end &+ 8) & ~7  // the NUL, then zero padding to the next word
         guard next <= count else {
@@ -137,11 +143,13 @@ struct WireReader {
         let length = try readUInt64(field)
         guard length <= UInt64(remaining) else {
             throw WireError(
-                .invalidLength, at: lengthOffset, "\(field) length \(length) exceeds the \(remaining) bytes left in the frame")
+                .invalidLength, at: lengthOffset,
+                "\(field) length \(length) exceeds the \(remaining) bytes left in the frame")
         }
         let n = Int(length)
         guard n <= maxBytes else {
-            throw WireError(.limitExceeded, at: lengthOffset, "\(field) length \(n) exceeds the limit of \(maxBytes) bytes")
+            throw WireError(
+                .limitExceeded, at: lengthOffset, "\(field) length \(n) exceeds the limit of \(maxBytes) bytes")
         }
         let start = position
         let next = (start &+ n &+ 7) & ~7
@@ -162,7 +170,9 @@ struct WireReader {
     }
 
     @inlinable
-    func checkCount(_ raw: UInt64, _ field: StaticString, at countOffset: Int, limit: Int, minimumItemBytes: Int) throws -> Int {
+    func checkCount(_ raw: UInt64, _ field: StaticString, at countOffset: Int, limit: Int, minimumItemBytes: Int) throws
+        -> Int
+    {
         guard raw <= UInt64(limit) else {
             throw WireError(.limitExceeded, at: countOffset, "\(field) \(raw) exceeds the limit of \(limit)")
         }

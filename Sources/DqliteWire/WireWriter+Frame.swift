@@ -21,7 +21,8 @@ extension FrameBody {
         }
         guard bodySize / 8 <= Int(UInt32.max) else {
             throw WireError(
-                .unencodable, at: 0, "message type \(frameType) body of \(bodySize) bytes exceeds the 32-bit word count")
+                .unencodable, at: 0, "message type \(frameType) body of \(bodySize) bytes exceeds the 32-bit word count"
+            )
         }
         return FrameHeader.size &+ bodySize
     }
@@ -62,7 +63,8 @@ extension FrameBody {
     func encodeFrame(into destination: UnsafeMutableRawBufferPointer) throws -> Int {
         let size = try frameSize()
         guard destination.count >= size else {
-            throw WireError(.unencodable, at: 0, "destination holds \(destination.count) bytes, the frame needs \(size)")
+            throw WireError(
+                .unencodable, at: 0, "destination holds \(destination.count) bytes, the frame needs \(size)")
         }
         try writeFrame(into: destination, at: 0, frameSize: size)
         return size

@@ -137,7 +137,9 @@ struct JSONParser {
         let start = index
         func digits() -> Int {
             let s = index
-            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") { index += 1 }
+            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+                index += 1
+            }
             return index - s
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
@@ -148,7 +150,9 @@ struct JSONParser {
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
             guard digits() > 0 else { throw JSONError("invalid number", offset: start) }
         }
         return String(decoding: bytes[start..<index], as: UTF8.self)
@@ -204,7 +208,9 @@ struct JSONParser {
                         else { throw JSONError("unpaired surrogate", offset: index) }
                         index += 2
                         let low = try parseHex4()
-                        guard (0xDC00..<0xE000).contains(low) else { throw JSONError("unpaired surrogate", offset: index) }
+                        guard (0xDC00..<0xE000).contains(low) else {
+                            throw JSONError("unpaired surrogate", offset: index)
+                        }
                         scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     }
                     guard let u = Unicode.Scalar(scalar) else { throw JSONError("invalid \\u escape", offset: index) }

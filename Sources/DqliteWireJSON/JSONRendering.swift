@@ -73,17 +73,23 @@ struct JSONFields {
     }
 
     func string(_ key: String) throws -> String {
-        guard case .string(let s) = try value(key) else { throw JSONError("\(context): field \"\(key)\" must be a string") }
+        guard case .string(let s) = try value(key) else {
+            throw JSONError("\(context): field \"\(key)\" must be a string")
+        }
         return s
     }
 
     func bool(_ key: String) throws -> Bool {
-        guard case .bool(let b) = try value(key) else { throw JSONError("\(context): field \"\(key)\" must be a boolean") }
+        guard case .bool(let b) = try value(key) else {
+            throw JSONError("\(context): field \"\(key)\" must be a boolean")
+        }
         return b
     }
 
     func array(_ key: String) throws -> [JSONValue] {
-        guard case .array(let items) = try value(key) else { throw JSONError("\(context): field \"\(key)\" must be an array") }
+        guard case .array(let items) = try value(key) else {
+            throw JSONError("\(context): field \"\(key)\" must be an array")
+        }
         return items
     }
 }

@@ -70,13 +70,16 @@ extension Request {
             self = type == .exec ? .exec(call) : .query(call)
         case .finalize: self = .finalize(db: try f.uint32("db"), stmt: try f.uint32("stmt"))
         case .execSQL, .querySQL:
-            let call = SQLCall(db: try f.uint64("db"), sql: try f.string("sql"), parameters: try params(), schema: tupleSchema)
+            let call = SQLCall(
+                db: try f.uint64("db"), sql: try f.string("sql"), parameters: try params(), schema: tupleSchema)
             self = type == .execSQL ? .execSQL(call) : .querySQL(call)
         case .interrupt: self = .interrupt(db: try f.uint64("db"))
         case .connect: self = .connect(id: try f.uint64("id"), address: try f.string("address"))
         case .add: self = .add(id: try f.uint64("id"), address: try f.string("address"))
         case .assign:
-            self = f.has("role") ? .assign(id: try f.uint64("id"), role: try f.uint64("role")) : .promote(id: try f.uint64("id"))
+            self =
+                f.has("role")
+                ? .assign(id: try f.uint64("id"), role: try f.uint64("role")) : .promote(id: try f.uint64("id"))
         case .remove: self = .remove(id: try f.uint64("id"))
         case .dump: self = .dump(database: try f.string("database"))
         case .cluster: self = .cluster(format: try f.uint64("format"))

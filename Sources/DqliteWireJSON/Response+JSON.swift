@@ -21,7 +21,9 @@ extension Response {
                 "nodes",
                 .array(
                     nodes.map { node in
-                        var fields: [JSONValue.Member] = [.init("id", .integer(node.id)), .init("address", .string(node.address))]
+                        var fields: [JSONValue.Member] = [
+                            .init("id", .integer(node.id)), .init("address", .string(node.address)),
+                        ]
                         if let role = node.role { fields.append(.init("role", .integer(role))) }
                         return .object(fields)
                     }))
@@ -78,14 +80,16 @@ extension Response {
                 try f.array("nodes").map { item in
                     let n = try JSONFields(item, "node")
                     return NodeInfo(
-                        id: try n.uint64("id"), address: try n.string("address"), role: n.has("role") ? try n.uint64("role") : nil)
+                        id: try n.uint64("id"), address: try n.string("address"),
+                        role: n.has("role") ? try n.uint64("role") : nil)
                 })
         case .db: self = .db(id: try f.uint32("id"))
         case .stmt:
             self = .stmt(
                 db: try f.uint32("db"), id: try f.uint32("id"), parameters: try f.uint64("params"),
                 tailOffset: f.has("offset") ? try f.uint64("offset") : nil)
-        case .result: self = .result(lastInsertID: try f.uint64("last_insert_id"), rowsAffected: try f.uint64("rows_affected"))
+        case .result:
+            self = .result(lastInsertID: try f.uint64("last_insert_id"), rowsAffected: try f.uint64("rows_affected"))
         case .rows:
             let columns = try f.array("columns").map { item -> String in
                 guard case .string(let s) = item else { throw JSONError("column names must be strings") }
@@ -101,7 +105,9 @@ extension Response {
             self = .files(
                 try f.array("files").map { item in
                     let file = try JSONFields(item, "file")
-                    guard let data = bytes(fromHex: try file.string("data")) else { throw JSONError("file data is not hex") }
+                    guard let data = bytes(fromHex: try file.string("data")) else {
+                        throw JSONError("file data is not hex")
+                    }
                     guard UInt64(data.count) == (try file.uint64("size")) else {
                         throw JSONError("file size does not match its data")
                     }

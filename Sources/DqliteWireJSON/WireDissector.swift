@@ -27,7 +27,9 @@ public struct WireDissector: Sendable {
     private var failed = false
 
     /// Creates a dissector.
-    public init(direction: Direction, context: ResponseContext = ResponseContext(), rendering: JSONRendering = .dissector) {
+    public init(
+        direction: Direction, context: ResponseContext = ResponseContext(), rendering: JSONRendering = .dissector
+    ) {
         self.direction = direction
         self.context = context
         self.rendering = rendering
@@ -66,7 +68,9 @@ public struct WireDissector: Sendable {
     public mutating func finish(emit: (JSONValue) -> Void) -> Bool {
         guard !failed else { return false }
         if direction == .client && !handshakeSeen {
-            emit(WireDissector.errorLine("the stream ends before the 8-byte handshake (truncated)", offset: decoder.offset))
+            emit(
+                WireDissector.errorLine(
+                    "the stream ends before the 8-byte handshake (truncated)", offset: decoder.offset))
             failed = true
             return false
         }

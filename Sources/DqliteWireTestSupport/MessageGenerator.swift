@@ -76,7 +76,9 @@ public struct MessageGenerator: Sendable {
 
     mutating func unicodeText(count: Int) -> String {
         // Scalars from several planes: Latin, Greek, CJK, emoji; never NUL or a surrogate.
-        let ranges: [ClosedRange<UInt32>] = [0x01...0x7F, 0xA0...0x24F, 0x370...0x3FF, 0x4E00...0x9FFF, 0x1F300...0x1F64F]
+        let ranges: [ClosedRange<UInt32>] = [
+            0x01...0x7F, 0xA0...0x24F, 0x370...0x3FF, 0x4E00...0x9FFF, 0x1F300...0x1F64F,
+        ]
         var scalars = String.UnicodeScalarView()
         for _ in 0..<count {
             let range = ranges[rng.below(ranges.count)]
@@ -84,6 +86,17 @@ public struct MessageGenerator: Sendable {
             if let scalar = Unicode.Scalar(value) { scalars.append(scalar) }
         }
         return String(scalars)
+    }
+
+    /// A node address: `host:port` forms, an abstract socket name, or short random text (addresses are
+    /// capped by ``WireLimits/maxAddressBytes``, 1024 by default, so this stays well below).
+    public mutating func address() -> String {
+        switch rng.below(4) {
+        case 0: return "127.0.0.1:\(rng.below(65536))"
+        case 1: return "[::1]:\(rng.below(65536))"
+        case 2: return "@dqlite-\(rng.below(1000))"
+        default: return rng.oneIn(2) ? asciiText(count: rng.below(64)) : unicodeText(count: rng.below(16))
+        }
     }
 
     /// A blob: empty, word-boundary sizes, or random.
@@ -152,8 +165,8 @@ public struct MessageGenerator: Sendable {
             let call = SQLCall(db: uint64(), sql: text(), parameters: params, schema: wide ? .v1 : .v0)
             return rng.oneIn(2) ? .execSQL(call) : .querySQL(call)
         case 10: return .interrupt(db: uint64())
-        case 11: return .connect(id: uint64(), address: text())
-        case 12: return .add(id: uint64(), address: text())
+        case 11: return .connect(id: uint64(), address: address())
+        case 12: return .add(id: uint64(), address: address())
         case 13: return .assign(id: uint64(), role: uint64())
         case 14: return .promote(id: uint64())
         case 15: return .remove(id: uint64())
@@ -169,18 +182,19 @@ public struct MessageGenerator: Sendable {
     public mutating func response() -> Response {
         switch rng.below(12) {
         case 0: return .failure(code: uint64(), message: text())
-        case 1: return .server(id: uint64(), address: text())
-        case 2: return .serverLegacy(address: text())
+        case 1: return .server(id: uint64(), address: address())
+        case 2: return .serverLegacy(address: address())
         case 3: return .welcome(heartbeatTimeout: uint64())
         case 4:
             let withRoles = rng.oneIn(2)
             var nodes: [NodeInfo] = []
             for _ in 0..<rng.below(6) {
-                nodes.append(NodeInfo(id: uint64(), address: text(), role: withRoles ? uint64() : nil))
+                nodes.append(NodeInfo(id: uint64(), address: address(), role: withRoles ? uint64() : nil))
             }
             return .servers(nodes)
         case 5: return .db(id: uint32())
-        case 6: return .stmt(db: uint32(), id: uint32(), parameters: uint64(), tailOffset: rng.oneIn(2) ? uint64() : nil)
+        case 6:
+            return .stmt(db: uint32(), id: uint32(), parameters: uint64(), tailOffset: rng.oneIn(2) ? uint64() : nil)
         case 7: return .result(lastInsertID: uint64(), rowsAffected: uint64())
         case 8: return .rows(rowsFrame(columns: columnNames(), more: rng.oneIn(3)))
         case 9: return .empty

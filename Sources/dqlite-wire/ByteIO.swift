@@ -1,11 +1,11 @@
 import DqliteWireJSON
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Errors opening or reading the input.
@@ -24,7 +24,9 @@ struct ByteSource {
             ownsDescriptor = false
         } else {
             fd = open(path, O_RDONLY)
-            guard fd >= 0 else { throw IOFailure(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else {
+                throw IOFailure(description: "cannot open \(path): \(String(cString: strerror(errno)))")
+            }
             ownsDescriptor = true
         }
     }
@@ -34,9 +36,9 @@ struct ByteSource {
         while true {
             let n = buffer.withUnsafeMutableBytes { raw in
                 #if canImport(Darwin)
-                Darwin.read(fd, raw.baseAddress, raw.count)
+                    Darwin.read(fd, raw.baseAddress, raw.count)
                 #else
-                Glibc.read(fd, raw.baseAddress, raw.count)
+                    Glibc.read(fd, raw.baseAddress, raw.count)
                 #endif
             }
             if n >= 0 { return n }
@@ -48,9 +50,9 @@ struct ByteSource {
     func close() {
         if ownsDescriptor {
             #if canImport(Darwin)
-            _ = Darwin.close(fd)
+                _ = Darwin.close(fd)
             #else
-            _ = Glibc.close(fd)
+                _ = Glibc.close(fd)
             #endif
         }
     }
@@ -71,9 +73,9 @@ struct LineWriter {
         while start < buffer.count {
             let n = buffer[start...].withUnsafeBytes { raw in
                 #if canImport(Darwin)
-                Darwin.write(1, raw.baseAddress, raw.count)
+                    Darwin.write(1, raw.baseAddress, raw.count)
                 #else
-                Glibc.write(1, raw.baseAddress, raw.count)
+                    Glibc.write(1, raw.baseAddress, raw.count)
                 #endif
             }
             if n < 0 {

@@ -24,7 +24,9 @@ struct DissectorTests {
             expected: url.deletingPathExtension().appendingPathExtension("jsonl"))
     }
 
-    static func dissect(_ bytes: [UInt8], _ direction: WireDissector.Direction, chunk: Int = 1 << 16) -> ([JSONValue], Bool) {
+    static func dissect(_ bytes: [UInt8], _ direction: WireDissector.Direction, chunk: Int = 1 << 16) -> (
+        [JSONValue], Bool
+    ) {
         var dissector = WireDissector(direction: direction)
         var lines: [JSONValue] = []
         var ok = true
@@ -77,7 +79,9 @@ struct DissectorTests {
         let (lines, ok) = Self.dissect(stream, .server)
         #expect(!ok)
         #expect(lines.count == 2)
-        #expect(lines[0].isEquivalent(to: try JSONValue(parsing: #"{"type":1,"name":"SERVER","id":1,"address":"127.0.0.1:19001"}"#)))
+        #expect(
+            lines[0].isEquivalent(
+                to: try JSONValue(parsing: #"{"type":1,"name":"SERVER","id":1,"address":"127.0.0.1:19001"}"#)))
         #expect(lines[1]["offset"] == .number("32"))
         guard case .string(let what)? = lines[1]["error"] else { Issue.record("no error text"); return }
         #expect(what.contains("truncated"))
@@ -89,28 +93,35 @@ struct DissectorTests {
         let stream = unhex("0100000000000000 0100000000000000 0000000000000000 010000002a000000 0000000000000000")
         let (lines, ok) = Self.dissect(stream, .client)
         #expect(!ok)
-        #expect(lines.map(\.serialized) == [
-            #"{"handshake":1}"#, #"{"type":0,"name":"LEADER"}"#,
-            #"{"error":"request type 42 is not defined (unknownMessageType)","offset":28}"#,
-        ])
+        #expect(
+            lines.map(\.serialized) == [
+                #"{"handshake":1}"#, #"{"type":0,"name":"LEADER"}"#,
+                #"{"error":"request type 42 is not defined (unknownMessageType)","offset":28}"#,
+            ])
     }
 
     @Test("values are printed as specified")
     func valueForms() throws {
         let row: [WireValue] = [
-            .integer(.min), .float(2.5), .float(-0.0), .float(.nan), .float(.infinity), .float(-.infinity), .text("hé\"\n"),
+            .integer(.min), .float(2.5), .float(-0.0), .float(.nan), .float(.infinity), .float(-.infinity),
+            .text("hé\"\n"),
             .blob([0xAB, 0x01]), .null, .unixTime(1_700_000_000), .iso8601(""), .boolean(true),
         ]
-        let json = Response.rows(RowsFrame(columns: Array(repeating: "c", count: row.count), rows: [row], more: true)).json()
-        #expect(json["rows"]?.serialized
-            == #"[[-9223372036854775808,2.5,-0.0,"NaN","Infinity","-Infinity","hé\"\n",{"blob":"ab01"},null,{"unixtime":1700000000},{"iso8601":""},true]]"#)
+        let json = Response.rows(RowsFrame(columns: Array(repeating: "c", count: row.count), rows: [row], more: true))
+            .json()
+        #expect(
+            json["rows"]?.serialized
+                == #"[[-9223372036854775808,2.5,-0.0,"NaN","Infinity","-Infinity","hé\"\n",{"blob":"ab01"},null,{"unixtime":1700000000},{"iso8601":""},true]]"#
+        )
         #expect(json["more"] == .bool(true))
     }
 
     @Test("the dqlite-wire binary prints the sample capture and exits 0; exits 1 on garbage")
     func binary() throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("dqlite-wire")
-        let executable = FileManager.default.isExecutableFile(atPath: binary.path)
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "dqlite-wire")
+        let executable =
+            FileManager.default.isExecutableFile(atPath: binary.path)
             ? binary : TestData.directory.appendingPathComponent("../../.build/debug/dqlite-wire").standardizedFileURL
         let capture = try #require(Self.captures.first { $0.name == "sample" && $0.direction == .client })
         let (status, output) = try run(executable, ["decode", "--direction", "client", capture.input.path])
@@ -119,7 +130,8 @@ struct DissectorTests {
         #expect(output.split(separator: "\n").count == expected.split(separator: "\n").count)
         #expect(output.hasPrefix(#"{"handshake":1}"#))
 
-        let garbage = FileManager.default.temporaryDirectory.appendingPathComponent("dqlite-wire-garbage-\(getpid()).bin")
+        let garbage = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "dqlite-wire-garbage-\(getpid()).bin")
         try Data(unhex("0000000007000000")).write(to: garbage)
         defer { try? FileManager.default.removeItem(at: garbage) }
         let (badStatus, badOutput) = try run(executable, ["decode", "--direction", "server", garbage.path])

@@ -4,7 +4,8 @@ import Testing
 @Suite("Frame decoder")
 struct FrameDecoderTests {
     /// protocol.md §6 G2 (LEADER) followed by G3 (CLIENT), after the G1 handshake: a client stream.
-    static let clientStream = unhex("0100000000000000 0100000000000000 0000000000000000 0100000001000000 0000000000000000")
+    static let clientStream = unhex(
+        "0100000000000000 0100000000000000 0000000000000000 0100000001000000 0000000000000000")
     /// protocol.md §6 G2 SERVER response then G14's EMPTY: a server stream.
     static let serverStream = unhex(
         "0300000001000000 0100000000000000 3132372e302e302e 313a313930303100 0100000008000000 0000000000000000")

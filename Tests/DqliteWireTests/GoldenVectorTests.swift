@@ -19,14 +19,20 @@ struct GoldenVectorTests {
     @Test("every request type and every response type is covered in both directions")
     func coverage() throws {
         let vectors = try GoldenVector.loadAll()
-        let requestTypes = Set(vectors.filter { $0.direction == .request }.compactMap { $0.bytes.count > 4 ? $0.bytes[4] : nil })
-        let responseTypes = Set(vectors.filter { $0.direction == .response }.compactMap { $0.bytes.count > 4 ? $0.bytes[4] : nil })
+        let requestTypes = Set(
+            vectors.filter { $0.direction == .request }.compactMap { $0.bytes.count > 4 ? $0.bytes[4] : nil })
+        let responseTypes = Set(
+            vectors.filter { $0.direction == .response }.compactMap { $0.bytes.count > 4 ? $0.bytes[4] : nil })
         #expect(requestTypes == Set(0...19), "missing request types: \(Set(0...19).subtracting(requestTypes).sorted())")
-        #expect(responseTypes == Set(0...10), "missing response types: \(Set(0...10).subtracting(responseTypes).sorted())")
+        #expect(
+            responseTypes == Set(0...10), "missing response types: \(Set(0...10).subtracting(responseTypes).sorted())")
         // Both schemas where two exist.
-        let schemaOne = Set(vectors.filter { $0.direction == .request && $0.bytes.count > 5 && $0.bytes[5] == 1 }.map { $0.bytes[4] })
-        #expect(schemaOne.isSuperset(of: [4, 8, 9]), "schema-1 PREPARE/EXEC_SQL/QUERY_SQL missing: \(schemaOne.sorted())")
-        #expect(vectors.contains { $0.direction == .response && $0.bytes[4] == 5 && $0.bytes[5] == 1 }, "no STMT schema 1")
+        let schemaOne = Set(
+            vectors.filter { $0.direction == .request && $0.bytes.count > 5 && $0.bytes[5] == 1 }.map { $0.bytes[4] })
+        #expect(
+            schemaOne.isSuperset(of: [4, 8, 9]), "schema-1 PREPARE/EXEC_SQL/QUERY_SQL missing: \(schemaOne.sorted())")
+        #expect(
+            vectors.contains { $0.direction == .response && $0.bytes[4] == 5 && $0.bytes[5] == 1 }, "no STMT schema 1")
     }
 
     @Test("bytes decode to the recorded structure", arguments: vectors)
@@ -47,7 +53,8 @@ struct GoldenVectorTests {
         case .request: encoded = try Request(json: vector.expect, schema: vector.schema).encoded()
         case .response: encoded = try Response(json: vector.expect).encoded()
         }
-        #expect(encoded == vector.bytes, "\(vector.id): encoded \(hex(encoded))\n           expected \(hex(vector.bytes))")
+        #expect(
+            encoded == vector.bytes, "\(vector.id): encoded \(hex(encoded))\n           expected \(hex(vector.bytes))")
     }
 
     @Test("non-canonical vectors differ from our encoding only in padding", arguments: vectors.filter { !$0.canonical })

@@ -65,11 +65,15 @@ struct HostileInputTests {
 
     @Test("a blob length over the limit is refused even when the bytes are present")
     func blobOverLimit() throws {
-        let frame = try frame("0600000007000000 0100000000000000 6200000000000000 0400000000000000 0800000000000000 0102030405060708 ffffffffffffffff")
+        let frame = try frame(
+            "0600000007000000 0100000000000000 6200000000000000 0400000000000000 0800000000000000 0102030405060708 ffffffffffffffff"
+        )
         let context = ResponseContext(limits: WireLimits(maxBlobBytes: 4))
         let error = try #require(throws: WireError.self) { try Response(decoding: frame, context: context) }
         #expect(error.code == .limitExceeded)
-        #expect(try Response(decoding: frame) == .rows(RowsFrame(columns: ["b"], rows: [[.blob([1, 2, 3, 4, 5, 6, 7, 8])]], more: false)))
+        #expect(
+            try Response(decoding: frame)
+                == .rows(RowsFrame(columns: ["b"], rows: [[.blob([1, 2, 3, 4, 5, 6, 7, 8])]], more: false)))
     }
 
     @Test("huge column, node, file and parameter counts are refused before allocating")
@@ -80,44 +84,66 @@ struct HostileInputTests {
         #expect(try responseError("0100000003000000 ffffffffffffffff").code == .limitExceeded)
         #expect(try responseError("0100000009000000 0200000000000000").code == .invalidLength)
         // EXEC_SQL with a schema-1 count of 2^32-1 parameters.
-        #expect(try requestError("0300000008010000 0000000000000000 0000000000000000 ffffffff00000000").code == .limitExceeded)
+        #expect(
+            try requestError("0300000008010000 0000000000000000 0000000000000000 ffffffff00000000").code
+                == .limitExceeded)
         // Schema-0 count 200 with only one value word present.
-        #expect(try requestError("0300000008000000 0000000000000000 0000000000000000 c801000000000000").code == .invalidLength)
+        #expect(
+            try requestError("0300000008000000 0000000000000000 0000000000000000 c801000000000000").code
+                == .invalidLength)
     }
 
     @Test("an invalid value type code in a row header names its byte")
     func badRowType() throws {
         // 1 column, header nibble 7.
-        let error = try responseError("0500000007000000 0100000000000000 6100000000000000 0700000000000000 0000000000000000 ffffffffffffffff")
+        let error = try responseError(
+            "0500000007000000 0100000000000000 6100000000000000 0700000000000000 0000000000000000 ffffffffffffffff")
         #expect(error.code == .invalidValueType)
         #expect(error.offset == 24)
         // Type 6, 8, 12..15 too; and a parameter type 0.
         for code in [0, 6, 8, 12, 13, 14, 15] {
             let hexCode = String(format: "%02x", code)
-            let e = try responseError("0500000007000000 0100000000000000 6100000000000000 \(hexCode)00000000000000 0000000000000000 ffffffffffffffff")
+            let e = try responseError(
+                "0500000007000000 0100000000000000 6100000000000000 \(hexCode)00000000000000 0000000000000000 ffffffffffffffff"
+            )
             #expect(e.code == .invalidValueType, "type \(code)")
         }
-        #expect(try requestError("0300000008000000 0000000000000000 0000000000000000 0100000000000000").code == .invalidLength)
-        #expect(try requestError("0400000008000000 0000000000000000 0000000000000000 0100000000000000 0000000000000000").code == .invalidValueType)
+        #expect(
+            try requestError("0300000008000000 0000000000000000 0000000000000000 0100000000000000").code
+                == .invalidLength)
+        #expect(
+            try requestError("0400000008000000 0000000000000000 0000000000000000 0100000000000000 0000000000000000")
+                .code == .invalidValueType)
     }
 
     @Test("a marker that is not the last word, and a frame without a marker")
     func markers() throws {
         // DONE followed by another word.
-        #expect(try responseError("0400000007000000 0100000000000000 6100000000000000 ffffffffffffffff 0000000000000000").code == .trailingBytes)
+        #expect(
+            try responseError("0400000007000000 0100000000000000 6100000000000000 ffffffffffffffff 0000000000000000")
+                .code == .trailingBytes)
         // Rows but no marker at the end.
-        #expect(try responseError("0400000007000000 0100000000000000 6100000000000000 0100000000000000 0500000000000000").code == .truncated)
+        #expect(
+            try responseError("0400000007000000 0100000000000000 6100000000000000 0100000000000000 0500000000000000")
+                .code == .truncated)
         // A word that is almost a marker is a row with an invalid type code (0xe).
-        #expect(try responseError("0500000007000000 0100000000000000 6100000000000000 eeeeeeeeeeeeeeef 0000000000000000 ffffffffffffffff").code == .invalidValueType)
+        #expect(
+            try responseError(
+                "0500000007000000 0100000000000000 6100000000000000 eeeeeeeeeeeeeeef 0000000000000000 ffffffffffffffff"
+            ).code == .invalidValueType)
         // Zero columns must be followed by the marker (a zero-column row would never advance).
-        #expect(try responseError("0300000007000000 0000000000000000 0100000000000000 ffffffffffffffff").code == .invalidMarker)
+        #expect(
+            try responseError("0300000007000000 0000000000000000 0100000000000000 ffffffffffffffff").code
+                == .invalidMarker)
     }
 
     @Test("a row cut short inside its values")
     func truncatedRow() throws {
         // 2 columns, header INTEGER INTEGER, only one value, then DONE (which is read as the second value),
         // and the frame ends.
-        let error = try responseError("0600000007000000 0200000000000000 6100000000000000 6200000000000000 1100000000000000 0100000000000000 ffffffffffffffff")
+        let error = try responseError(
+            "0600000007000000 0200000000000000 6100000000000000 6200000000000000 1100000000000000 0100000000000000 ffffffffffffffff"
+        )
         #expect(error.code == .truncated)
     }
 
@@ -125,7 +151,9 @@ struct HostileInputTests {
     func trailing() throws {
         #expect(try responseError("0200000008000000 0000000000000000 0000000000000000").code == .trailingBytes)
         #expect(try requestError("0200000000000000 0000000000000000 0000000000000000").code == .trailingBytes)
-        #expect(try responseError("0300000006000000 0000000000000000 0000000000000000 0000000000000000").code == .trailingBytes)
+        #expect(
+            try responseError("0300000006000000 0000000000000000 0000000000000000 0000000000000000").code
+                == .trailingBytes)
     }
 
     @Test("a cap on text length stops the scan early")
@@ -138,12 +166,16 @@ struct HostileInputTests {
 
     @Test("SERVERS with an address that runs off the end")
     func serversTruncated() throws {
-        #expect(try responseError("0300000003000000 0100000000000000 0100000000000000 3132372e302e302e").code == .missingTerminator)
+        #expect(
+            try responseError("0300000003000000 0100000000000000 0100000000000000 3132372e302e302e").code
+                == .missingTerminator)
     }
 
     @Test("FILES with a size beyond the frame")
     func filesTooBig() throws {
-        #expect(try responseError("0300000009000000 0100000000000000 6100000000000000 0001000000000000").code == .invalidLength)
+        #expect(
+            try responseError("0300000009000000 0100000000000000 6100000000000000 0001000000000000").code
+                == .invalidLength)
     }
 
     @Test("padding content is ignored (go-dqlite leaves stale bytes there)")
@@ -151,10 +183,15 @@ struct HostileInputTests {
         // protocol.md §6 note: `INSERT INTO g VALUES (?, ?)` with (1, "one") went out with the tuple header
         // 02 01 03 45 47 45 52 2c ("EGER," left over from an earlier request); the server accepted it.
         let frame = try frame(
-            "0800000008000000 0000000000000000 494e5345525420494e544f20672056414c55455320283f2c203f290000000000 020103454745522c 0100000000000000 6f6e650000000000")
-        #expect(try Request(decoding: frame) == .execSQL(SQLCall(sql: "INSERT INTO g VALUES (?, ?)", parameters: [.integer(1), .text("one")])))
+            "0800000008000000 0000000000000000 494e5345525420494e544f20672056414c55455320283f2c203f290000000000 020103454745522c 0100000000000000 6f6e650000000000"
+        )
+        #expect(
+            try Request(decoding: frame)
+                == .execSQL(SQLCall(sql: "INSERT INTO g VALUES (?, ?)", parameters: [.integer(1), .text("one")])))
         // Our encoder writes zeros there.
-        let ours = try Request.execSQL(SQLCall(sql: "INSERT INTO g VALUES (?, ?)", parameters: [.integer(1), .text("one")])).encoded()
+        let ours = try Request.execSQL(
+            SQLCall(sql: "INSERT INTO g VALUES (?, ?)", parameters: [.integer(1), .text("one")])
+        ).encoded()
         #expect(Array(ours[48..<56]) == unhex("0201030000000000"))
     }
 }

@@ -24,7 +24,9 @@ struct JSONTests {
 
     @Test("malformed documents are errors with offsets")
     func malformed() {
-        for text in ["", "[1,]", "{\"a\" 1}", "[1 2]", "tru", "\"abc", "01x", "{\"a\":1}}", String(repeating: "[", count: 600)] {
+        for text in [
+            "", "[1,]", "{\"a\" 1}", "[1 2]", "tru", "\"abc", "01x", "{\"a\":1}}", String(repeating: "[", count: 600),
+        ] {
             #expect(throws: JSONError.self, "\(text.prefix(20))") { try JSONValue(parsing: text) }
         }
     }

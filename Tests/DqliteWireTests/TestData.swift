@@ -11,7 +11,8 @@ enum TestData {
     static func url(_ relative: String) -> URL { directory.appendingPathComponent(relative) }
 
     static func contents(of folder: String, withExtension ext: String) -> [URL] {
-        let urls = (try? FileManager.default.contentsOfDirectory(at: url(folder), includingPropertiesForKeys: nil)) ?? []
+        let urls =
+            (try? FileManager.default.contentsOfDirectory(at: url(folder), includingPropertiesForKeys: nil)) ?? []
         return urls.filter { $0.pathExtension == ext }.sorted { $0.lastPathComponent < $1.lastPathComponent }
     }
 }
@@ -57,11 +58,17 @@ struct GoldenVector: CustomTestStringConvertible, Sendable {
         }
         self.direction = direction
         source = try string("source")
-        guard let bytes = DqliteWireJSON.bytes(fromHex: try string("hex")) else { throw JSONError("\(file) \(id): bad hex") }
+        guard let bytes = DqliteWireJSON.bytes(fromHex: try string("hex")) else {
+            throw JSONError("\(file) \(id): bad hex")
+        }
         self.bytes = bytes
         guard let expect = json["expect"] else { throw JSONError("\(file) \(id): no expect") }
         self.expect = expect
-        if case .number(let text)? = json["schema"], let schema = UInt8(text) { self.schema = schema } else { schema = 0 }
+        if case .number(let text)? = json["schema"], let schema = UInt8(text) {
+            self.schema = schema
+        } else {
+            schema = 0
+        }
         switch json["context"]?["cluster_format"] {
         case .number("0")?: clusterFormat = .format0
         case .number("1")?: clusterFormat = .format1
