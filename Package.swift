@@ -12,17 +12,74 @@ let package = Package(
     products: [
         .library(name: "DqliteWire", targets: ["DqliteWire"]),
         .library(name: "DqliteWireJSON", targets: ["DqliteWireJSON"]),
+        .library(name: "Dqlite", targets: ["Dqlite"]),
+        .library(name: "DqliteServer", targets: ["DqliteServer"]),
         .executable(name: "dqlite-wire", targets: ["dqlite-wire"]),
+        .executable(name: "dqlite-node", targets: ["dqlite-node"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
     ],
     targets: [
         // The wire codec: no dependencies at all (no Foundation, no NIO), Swift 6.0 compatible.
         .target(name: "DqliteWire", swiftSettings: strictSettings),
         // The dissector's JSON form of every message, and a small dependency-free JSON reader/writer.
         .target(name: "DqliteWireJSON", dependencies: ["DqliteWire"], swiftSettings: strictSettings),
+        // The client: transport and connection (SwiftNIO), leader discovery, cluster administration.
+        // Never links libdqlite.
+        .target(
+            name: "Dqlite",
+            dependencies: [
+                "DqliteWire", "DqliteSQL",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // libdqlite, for embedding a node in-process (DqliteServer) and for tests.
+        .systemLibrary(name: "CDqlite", pkgConfig: "dqlite", providers: [.apt(["libdqlite-dev"])]),
+        // An embedded dqlite node with a Swift lifecycle.
+        .target(
+            name: "DqliteServer",
+            dependencies: [
+                "CDqlite", "Dqlite",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Local clusters for tests, examples, benchmarks and the fault suite: in-process 1.11 nodes or
+        // libdqlite 1.18.7 nodes through scripts/dqlite118.sh, unique loopback ports, scoped teardown.
+        .target(
+            name: "DqliteLocalCluster",
+            dependencies: [
+                "DqliteServer", "DqliteWire",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // `dqlite-node`: one node as a process (joins through the client; hands over on SIGTERM).
+        .executableTarget(
+            name: "dqlite-node",
+            dependencies: [
+                "Dqlite", "DqliteServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/dqlite-node",
+            swiftSettings: strictSettings
+        ),
         // Deterministic message generation (SplitMix64) shared by tests, fuzz seeds and the arm64 proof.
         .target(name: "DqliteWireTestSupport", dependencies: ["DqliteWire"], swiftSettings: strictSettings),
         // `dqlite-wire decode`: a wire dissector for captured dqlite traffic.
@@ -41,10 +98,35 @@ let package = Package(
             dependencies: ["DqliteWire", "DqliteWireJSON", "DqliteWireTestSupport"],
             swiftSettings: strictSettings
         ),
+        // libedit (Debian's libedit-dev): line editing and history for the shell.
+        .systemLibrary(name: "CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        // The dqlite shell's REPL logic: statement splitting, dot-commands, result rendering, line editing.
+        .target(name: "DqliteShellCore", dependencies: ["DqliteWire", "DqliteSQL", "CEdit"], swiftSettings: strictSettings),
+        // SQL text analysis without a parser: statement splitting (strings, comments, triggers) and the
+        // classification that routes statements to QUERY or EXEC. Used by the client and the shell.
+        .target(name: "DqliteSQL", swiftSettings: strictSettings),
         // libFuzzer entry points (no-op binaries in normal builds; see scripts/fuzz.sh).
         .executableTarget(name: "FuzzFrames", dependencies: ["DqliteWire"], path: "Fuzz/FuzzFrames"),
         .executableTarget(name: "FuzzRows", dependencies: ["DqliteWire"], path: "Fuzz/FuzzRows"),
         .executableTarget(name: "FuzzRequests", dependencies: ["DqliteWire"], path: "Fuzz/FuzzRequests"),
+        .testTarget(
+            name: "DqliteTests",
+            dependencies: [
+                "Dqlite", "DqliteWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "DqliteServerTests",
+            dependencies: [
+                "DqliteServer", "DqliteLocalCluster", "DqliteWire",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "DqliteWireTests",
             dependencies: [
@@ -52,6 +134,11 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             exclude: ["Golden", "Captures"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "DqliteShellTests",
+            dependencies: ["DqliteShellCore", "DqliteSQL", "DqliteWire"],
             swiftSettings: strictSettings
         ),
     ],

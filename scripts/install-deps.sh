@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build, the demo and the tests need (idempotent, quiet when present).
 # Swift itself is expected on PATH (https://www.swift.org/install/linux/).
+#
+#   libdqlite-dev libuv1-dev liblz4-dev libsqlite3-dev   embedded nodes (CDqlite / DqliteServer), libdqlite 1.11.1
+#   libedit-dev                                           dqlite-shell's line editing (CEdit)
+#   go-dqlite                                             interop: go-dqlite's dqlite-demo nodes and `dqlite` shell
+#   stunnel4 openssl                                      TLS tests: a real TLS terminator with client certificates
+#   mmdebstrap                                            libdqlite 1.18.7 nodes in a cached chroot (scripts/dqlite118.sh)
+#   sqlite3                                               checks that a DUMP opens as an SQLite database
 set -euo pipefail
-packages=(pkg-config python3)
+packages=(pkg-config python3 libdqlite-dev libuv1-dev liblz4-dev libsqlite3-dev libedit-dev go-dqlite stunnel4
+    openssl mmdebstrap sqlite3 debian-archive-keyring)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

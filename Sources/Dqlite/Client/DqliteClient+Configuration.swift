@@ -1,0 +1,88 @@
+extension DqliteClient {
+    /// Everything a client needs: where the cluster is, which database, and its limits and policies.
+    public struct Configuration: Sendable {
+        /// Connection-pool settings (per database).
+        public struct Pool: Sendable, Hashable {
+            /// Connections kept open even when idle (default 0).
+            public var minimumConnections: Int
+            /// Most connections to the leader (default 8).
+            public var maximumConnections: Int
+            /// Most callers waiting for a connection; more fail at once with ``DqliteError/Code/poolExhausted``
+            /// (default 1000).
+            public var maximumWaiters: Int
+            /// How long a caller waits for a free connection (default 10 s).
+            public var leaseTimeout: Duration
+            /// Idle connections beyond the minimum are closed after this (default 60 s).
+            public var idleTimeout: Duration
+            /// A connection idle this long is checked (LEADER must still name its node) before reuse
+            /// (default 5 s).
+            public var checkAfterIdle: Duration
+
+            public init(
+                minimumConnections: Int = 0, maximumConnections: Int = 8, maximumWaiters: Int = 1000,
+                leaseTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(60),
+                checkAfterIdle: Duration = .seconds(5)
+            ) {
+                self.minimumConnections = minimumConnections
+                self.maximumConnections = maximumConnections
+                self.maximumWaiters = maximumWaiters
+                self.leaseTimeout = leaseTimeout
+                self.idleTimeout = idleTimeout
+                self.checkAfterIdle = checkAfterIdle
+            }
+        }
+
+        /// Seed addresses of cluster members (one is enough; more survive its loss).
+        public var nodes: [DqliteNodeAddress]
+        /// Where members are remembered between searches (default: in memory).
+        public var nodeStore: any DqliteNodeStore
+        /// The database used by the client's own ``DqliteClient/execute(_:options:logger:)`` etc.
+        public var database: String
+        /// How connections are made (timeouts, TLS, keepalive, limits).
+        public var connection: DqliteConnection.Configuration
+        /// How the leader is found (its `connection` field is replaced by ``connection``).
+        public var discovery: DqliteLeaderDiscovery.Configuration
+        /// The pool.
+        public var pool: Pool
+        /// Like SQLite's `busy_timeout`: a statement the server refused with SQLITE_BUSY (it did not run) is
+        /// re-sent with jittered backoff until this much time has passed. Default 5 s; zero turns it off.
+        public var busyTimeout: Duration
+        /// Attempts for a statement whose connection failed before it ran (not leader, connection lost
+        /// before sending, …) or that is safe to repeat (reads, idempotent calls). Default 3.
+        public var maximumAttempts: Int
+
+        /// A configuration for `database` on the cluster reachable through `nodes`.
+        public init(
+            nodes: [DqliteNodeAddress], database: String, nodeStore: any DqliteNodeStore = InMemoryNodeStore(),
+            connection: DqliteConnection.Configuration = .init(),
+            discovery: DqliteLeaderDiscovery.Configuration = .init(),
+            pool: Pool = .init(), busyTimeout: Duration = .seconds(5), maximumAttempts: Int = 3
+        ) {
+            self.nodes = nodes
+            self.database = database
+            self.nodeStore = nodeStore
+            self.connection = connection
+            self.discovery = discovery
+            self.pool = pool
+            self.busyTimeout = busyTimeout
+            self.maximumAttempts = maximumAttempts
+        }
+    }
+}
+
+/// Per-call options.
+public struct DqliteCallOptions: Sendable, Hashable {
+    /// Deadline of the call (each row batch, for queries). Default: the connection's default call timeout.
+    public var timeout: Duration?
+    /// Declares the statement safe to run twice (e.g. an upsert with a client-chosen key): it may then be
+    /// retried even when the connection failed after it was sent.
+    public var idempotent: Bool
+
+    public init(timeout: Duration? = nil, idempotent: Bool = false) {
+        self.timeout = timeout
+        self.idempotent = idempotent
+    }
+
+    /// The defaults.
+    public static let `default` = DqliteCallOptions()
+}

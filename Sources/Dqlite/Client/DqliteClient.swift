@@ -1,0 +1,172 @@
+import CoreMetrics
+import DqliteWire
+import Logging
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+
+/// The dqlite client applications use: a leader-aware pool of connections, the SQL API, and cluster
+/// administration.
+///
+/// ```swift
+/// let client = DqliteClient(configuration: .init(nodes: [try DqliteNodeAddress("10.0.0.1:9001")], database: "app"),
+///                           backgroundLogger: logger)
+/// try await withThrowingDiscardingTaskGroup { group in
+///     group.addTask { try await client.run() }       // housekeeping; or add it to a ServiceGroup
+///     try await client.execute("INSERT INTO users (name) VALUES (\(name))")
+///     for try await row in try await client.query("SELECT id, name FROM users") { … }
+///     try await client.withTransaction { tx in … }
+///     client.shutdown()
+/// }
+/// ```
+///
+/// - Every connection goes to the current leader (found by ``DqliteLeaderDiscovery``); when leadership moves,
+///   the pool drops its connections and the next call finds the new leader.
+/// - Calls retry only when that is provably safe: the connection failed before the request was sent, the
+///   node refused it as not the leader, the statement only reads, or the caller marked it idempotent. A write
+///   whose answer was lost fails with ``DqliteError/Code/ambiguousCommit``; it is never re-sent blindly.
+/// - SQLITE_BUSY is retried with backoff up to ``Configuration/busyTimeout``.
+/// - ``run()`` does background housekeeping (idle connections, the minimum pool size) and shuts the client down
+///   when cancelled or on graceful shutdown; the client also works without it.
+public final class DqliteClient: Sendable, Service {
+    /// The configuration.
+    public let configuration: Configuration
+    /// The leader discovery shared by every pool of this client.
+    public let discovery: DqliteLeaderDiscovery
+    let backgroundLogger: Logger
+    let metrics: ClientMetrics
+    private let pools = NIOLockedValueBox<[String: ConnectionPool]>([:])
+    private let closed = NIOLockedValueBox(false)
+
+    /// Creates a client. No connection is made until the first call.
+    public init(configuration: Configuration, backgroundLogger: Logger? = nil) {
+        var configuration = configuration
+        configuration.discovery.connection = configuration.connection
+        self.configuration = configuration
+        self.discovery = DqliteLeaderDiscovery(
+            seeds: configuration.nodes, store: configuration.nodeStore, configuration: configuration.discovery)
+        self.backgroundLogger = backgroundLogger ?? DqliteConnection.silentLogger
+        self.metrics = ClientMetrics(label: configuration.database)
+    }
+
+    /// Background housekeeping until cancelled or until graceful shutdown; then the client shuts down.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled && !self.isShutDown {
+                for pool in self.allPools { await pool.maintain(logger: self.backgroundLogger) }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        shutdown()
+    }
+
+    /// Closes every connection; later calls fail with ``DqliteError/Code/poolClosed``.
+    public func shutdown() {
+        closed.withLockedValue { $0 = true }
+        for pool in allPools { pool.shutDown() }
+    }
+
+    var isShutDown: Bool { closed.withLockedValue { $0 } }
+
+    private var allPools: [ConnectionPool] { pools.withLockedValue { Array($0.values) } }
+
+    /// Another database of the same cluster (its own pool; the leader search is shared).
+    public func database(_ name: String) -> DqliteDatabase { DqliteDatabase(client: self, name: name) }
+
+    /// The configured database.
+    public var defaultDatabase: DqliteDatabase { database(configuration.database) }
+
+    /// Cluster administration over the same seeds and node store.
+    public var admin: DqliteClusterAdmin {
+        DqliteClusterAdmin(
+            seeds: configuration.nodes, store: configuration.nodeStore,
+            configuration: .init(discovery: configuration.discovery), logger: backgroundLogger)
+    }
+
+    // MARK: - The default database's API
+
+    /// Runs a statement that returns no rows (see ``DqliteDatabase/execute(_:options:logger:)``).
+    @discardableResult
+    public func execute(_ query: DqliteQuery, options: DqliteCallOptions = .default, logger: Logger? = nil) async throws
+        -> DqliteExecResult
+    {
+        try await defaultDatabase.execute(query, options: options, logger: logger)
+    }
+
+    /// Runs a query and streams its rows (see ``DqliteDatabase/query(_:options:logger:)``).
+    public func query(_ query: DqliteQuery, options: DqliteCallOptions = .default, logger: Logger? = nil) async throws
+        -> DqliteRowSequence
+    {
+        try await defaultDatabase.query(query, options: options, logger: logger)
+    }
+
+    /// Runs `body` with one leased connection (see ``DqliteDatabase/withConnection(logger:_:)``).
+    public func withConnection<Result>(logger: Logger? = nil, _ body: (DqliteSession) async throws -> Result)
+        async throws -> Result
+    {
+        try await defaultDatabase.withConnection(logger: logger, body)
+    }
+
+    /// Runs `body` in a transaction (see ``DqliteDatabase/withTransaction(retry:logger:_:)``).
+    public func withTransaction<Result>(
+        retry: DqliteTransactionRetry = .never, logger: Logger? = nil, _ body: (DqliteSession) async throws -> Result
+    ) async throws -> Result {
+        try await defaultDatabase.withTransaction(retry: retry, logger: logger, body)
+    }
+
+    /// Runs a multi-statement script (see ``DqliteSession/executeScript(_:)``).
+    public func executeScript(_ script: String, logger: Logger? = nil) async throws {
+        try await defaultDatabase.withConnection(logger: logger) { try await $0.executeScript(script) }
+    }
+
+    // MARK: - Pools
+
+    func pool(for database: String) throws -> ConnectionPool {
+        if isShutDown { throw DqliteError(.poolClosed, "the client is shut down") }
+        return pools.withLockedValue { pools in
+            if let pool = pools[database] { return pool }
+            let settings = configuration.pool
+            let pool = ConnectionPool(
+                database: database,
+                configuration: .init(
+                    minimumConnections: settings.minimumConnections, maximumConnections: settings.maximumConnections,
+                    maximumWaiters: settings.maximumWaiters, idleTimeout: settings.idleTimeout,
+                    checkAfterIdle: settings.checkAfterIdle, checkTimeout: configuration.discovery.probeTimeout),
+                factory: { [self] generation, logger in
+                    try await self.openConnection(database: database, generation: generation, logger: logger)
+                },
+                onLeaderChange: { [self] in
+                    self.metrics.leaderChanges.increment()
+                    self.discovery.forgetLeader()
+                    self.leaderChanged(except: database)
+                })
+            pools[database] = pool
+            return pool
+        }
+    }
+
+    /// Every other database's pool learns of the leader change too (they all point at the same leader).
+    private func leaderChanged(except database: String) {
+        let others = pools.withLockedValue { pools in pools.filter { $0.key != database }.map(\.value) }
+        for pool in others { pool.dropIdleConnections() }
+    }
+
+    /// A new connection for a pool: find the leader, OPEN the database, probe the server's behaviour.
+    func openConnection(database: String, generation: UInt64, logger: Logger) async throws -> PooledConnection {
+        let connection = try await discovery.connectToLeader(logger: logger)
+        do {
+            try await connection.call(.open(database: database, flags: 0, vfs: "volatile"))
+            let behaviour = try await ServerBehaviour.probe(connection, timeout: configuration.discovery.probeTimeout)
+            logger.debug(
+                "dqlite connection opened",
+                metadata: [
+                    "node": "\(connection.address)", "database": "\(database)",
+                    "returning": "\(behaviour.returningIsSafe)",
+                ])
+            return PooledConnection(
+                connection: connection, database: database, generation: generation, behaviour: behaviour)
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+}

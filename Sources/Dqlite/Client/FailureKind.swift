@@ -1,0 +1,48 @@
+/// How the client reacts to a failure (protocol.md §4.2, field-notes Part 1 B–D).
+enum FailureKind: Equatable {
+    /// SQLITE_BUSY (not BUSY_SNAPSHOT inside a transaction): the statement did not run; re-send after backoff.
+    case busy
+    /// The node is not the leader (the request was refused before running) or the database was closed by a
+    /// leadership change before the request ran: find the leader again; safe to retry anything.
+    case notLeader
+    /// The connection failed before the request could have reached the server: safe to retry.
+    case connectionBeforeSend
+    /// Leadership was lost while writing, or the connection failed after the request was sent: the
+    /// statement may or may not have run.
+    case indeterminate
+    /// Anything else: report it.
+    case final
+
+    init(_ error: DqliteError, inTransaction: Bool) {
+        switch error.code {
+        case .server:
+            switch error.resultCode {
+            case .SQLITE_BUSY_SNAPSHOT? where inTransaction: self = .final
+            case .SQLITE_BUSY?, .SQLITE_BUSY_RECOVERY?, .SQLITE_BUSY_TIMEOUT?, .SQLITE_BUSY_SNAPSHOT?: self = .busy
+            case .SQLITE_IOERR_NOT_LEADER?, .SQLITE_IOERR_NOT_LEADER_LEGACY?: self = .notLeader
+            case .SQLITE_IOERR_LEADERSHIP_LOST?, .SQLITE_IOERR_LEADERSHIP_LOST_LEGACY?: self = .indeterminate
+            case .SQLITE_NOTFOUND? where error.message.contains("no database opened"): self = .notLeader
+            default: self = .final
+            }
+        case .connectFailed:
+            self = .connectionBeforeSend
+        case .connectionClosed, .timeout, .protocolViolation, .tls, .connectionPoisoned:
+            self = error.outcome == .notApplied ? .connectionBeforeSend : .indeterminate
+        default:
+            self = .final
+        }
+    }
+
+    /// True for failures that mean the connection no longer reaches the leader.
+    var meansLeaderChanged: Bool { self == .notLeader || self == .indeterminate }
+}
+
+/// SQLite's busy-handler delays (ms), then 100 ms steps; ±25 % jitter.
+enum BusyBackoff {
+    static let delays: [Int] = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100]
+
+    static func delay(attempt: Int) -> Duration {
+        let base = attempt < delays.count ? delays[attempt] : 100
+        return .microseconds(Int(Double(base * 1000) * Double.random(in: 0.75...1.25)))
+    }
+}

@@ -1,0 +1,195 @@
+import DqliteWire
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+extension DqliteConnection {
+    /// Connects to a node and sends the protocol handshake (version 1). The server answers nothing to the
+    /// handshake; the first request confirms the connection.
+    ///
+    /// TCP connections get `TCP_NODELAY`, keepalive and (on Linux) `TCP_USER_TIMEOUT` per the configuration.
+    /// Throws ``DqliteError/Code/connectFailed`` (or ``DqliteError/Code/tls``) naming the node and the reason.
+    public static func connect(
+        to address: DqliteNodeAddress, configuration: Configuration = Configuration(), logger: Logger? = nil
+    ) async throws -> DqliteConnection {
+        let logger = logger ?? silentLogger
+        let node = address.description
+        let bootstrap = makeBootstrap(address: address, configuration: configuration)
+        let channel: any Channel
+        do {
+            switch address.kind {
+            case .tcp(let host, let port):
+                channel = try await bootstrap.connect(host: host, port: port).get()
+            case .unix(let path):
+                channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
+            case .abstract(let name):
+                let descriptor = try await NIOThreadPool.singleton.runIfActive { try connectAbstractSocket(name) }
+                channel = try await bootstrap.withConnectedSocket(descriptor).get()
+            }
+        } catch let error as DqliteError {
+            throw error
+        } catch {
+            throw DqliteError(.connectFailed, "cannot connect: \(describe(error))", node: node, underlying: error)
+        }
+        let handler: NIOLoopBound<FrameChannelHandler>
+        do {
+            handler = try await channel.eventLoop.submit {
+                let handler = try channel.pipeline.syncOperations.handler(type: FrameChannelHandler.self)
+                return NIOLoopBound(handler, eventLoop: channel.eventLoop)
+            }.get()
+        } catch {
+            try? await channel.close()
+            throw DqliteError(.connectFailed, "cannot set up the connection: \(error)", node: node, underlying: error)
+        }
+        let connection = DqliteConnection(
+            address: address, configuration: configuration, channel: channel, handler: handler, logger: logger)
+        var handshake = channel.allocator.buffer(capacity: 8)
+        handshake.writeBytes(ProtocolVersion.handshake())
+        do {
+            try await channel.writeAndFlush(handshake)
+        } catch {
+            let failure = DqliteError(
+                .connectFailed, "cannot send the handshake: \(error)", node: node, underlying: error)
+            connection.poison(failure)
+            throw failure
+        }
+        logger.debug("dqlite connection established", metadata: ["node": "\(address)"])
+        return connection
+    }
+
+    /// Connects, runs `body`, and closes the connection whatever happens.
+    public static func withConnection<Result>(
+        to address: DqliteNodeAddress, configuration: Configuration = Configuration(), logger: Logger? = nil,
+        _ body: (DqliteConnection) async throws -> Result
+    ) async throws -> Result {
+        let connection = try await connect(to: address, configuration: configuration, logger: logger)
+        do {
+            let result = try await body(connection)
+            await connection.close()
+            return result
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    private static func makeBootstrap(address: DqliteNodeAddress, configuration: Configuration) -> ClientBootstrap {
+        var bootstrap = ClientBootstrap(group: configuration.eventLoopGroup)
+            .connectTimeout(configuration.connectTimeout.timeAmount)
+        if case .tcp = address.kind {
+            bootstrap = bootstrap.channelOption(.socketOption(.tcp_nodelay), value: 1)
+            if let keepAlive = configuration.keepAlive {
+                bootstrap = bootstrap.channelOption(.socketOption(.so_keepalive), value: 1)
+                #if os(Linux)
+                    bootstrap =
+                        bootstrap
+                        .channelOption(
+                            .socket(SocketOptionLevel(IPPROTO_TCP), SocketOptionName(TCP_KEEPIDLE)),
+                            value: SocketOptionValue(keepAlive.idle.wholeSecondsAtLeastOne)
+                        )
+                        .channelOption(
+                            .socket(SocketOptionLevel(IPPROTO_TCP), SocketOptionName(TCP_KEEPINTVL)),
+                            value: SocketOptionValue(keepAlive.interval.wholeSecondsAtLeastOne)
+                        )
+                        .channelOption(
+                            .socket(SocketOptionLevel(IPPROTO_TCP), SocketOptionName(TCP_KEEPCNT)),
+                            value: SocketOptionValue(max(1, keepAlive.count)))
+                #endif
+            }
+            #if os(Linux)
+                if let userTimeout = configuration.tcpUserTimeout {
+                    let milliseconds =
+                        userTimeout.components.seconds * 1000 + userTimeout.components.attoseconds
+                        / 1_000_000_000_000_000
+                    bootstrap = bootstrap.channelOption(
+                        .socket(SocketOptionLevel(IPPROTO_TCP), SocketOptionName(18 /* TCP_USER_TIMEOUT */)),
+                        value: SocketOptionValue(clamping: max(1, milliseconds)))
+                }
+            #endif
+        }
+        let tls = configuration.tls
+        let limits = configuration.limits
+        let node = address.description
+        var tlsHostname: String?
+        if case .tcp(let host, _) = address.kind { tlsHostname = host }
+        let serverName = tls?.serverName ?? tlsHostname
+        return bootstrap.channelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture {
+                if let tls {
+                    let context = try NIOSSLContext(configuration: tls.configuration)
+                    // SNI must be a name, not an IP literal; verification still uses `serverName`.
+                    let handler = try NIOSSLClientHandler(context: context, serverHostname: serverName.flatMap(sniName))
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+                try channel.pipeline.syncOperations.addHandler(FrameChannelHandler(node: node, limits: limits))
+            }
+        }
+    }
+
+    /// `name` if it is a host name usable as SNI, nil for IP literals.
+    private static func sniName(_ name: String) -> String? {
+        let isIPv4 = name.split(separator: ".").count == 4 && name.allSatisfy { $0.isNumber || $0 == "." }
+        return isIPv4 || name.contains(":") ? nil : name
+    }
+
+    /// A readable reason for a connect failure (e.g. "connection refused").
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)).lowercased() }
+        if let error = error as? NIOConnectionError {
+            let reasons = error.connectionErrors.map { describe($0.error) }
+            if let dns = error.dnsAAAAError ?? error.dnsAError, reasons.isEmpty {
+                return "name resolution failed: \(dns)"
+            }
+            return reasons.isEmpty ? "\(error)" : reasons.joined(separator: "; ")
+        }
+        if let error = error as? ChannelError, case .connectTimeout(let amount) = error {
+            return "connect timed out after \(amount.nanoseconds / 1_000_000) ms"
+        }
+        return "\(error)"
+    }
+
+    /// Connects a socket to a Linux abstract-namespace address (`@name`), which NIO cannot express.
+    /// Blocking: runs on the thread pool.
+    private static func connectAbstractSocket(_ name: String) throws -> CInt {
+        #if os(Linux)
+            let descriptor = socket(AF_UNIX, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
+            guard descriptor >= 0 else {
+                throw DqliteError(.connectFailed, "cannot create a Unix socket: errno \(errno)", node: "@" + name)
+            }
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            let nameBytes = Array(name.utf8)
+            let capacity = MemoryLayout.size(ofValue: address.sun_path)
+            guard nameBytes.count + 1 <= capacity else {
+                _ = Glibc.close(descriptor)
+                throw DqliteError(.invalidAddress, "abstract socket name too long", node: "@" + name)
+            }
+            withUnsafeMutableBytes(of: &address.sun_path) { path in
+                path[0] = 0  // abstract namespace
+                for (index, byte) in nameBytes.enumerated() { path[index + 1] = byte }
+            }
+            let length = socklen_t(MemoryLayout<sa_family_t>.size + 1 + nameBytes.count)
+            let result = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, length) }
+            }
+            guard result == 0 else {
+                let code = errno
+                _ = Glibc.close(descriptor)
+                throw DqliteError(
+                    .connectFailed, "cannot connect: \(String(cString: strerror(code)))", node: "@" + name)
+            }
+            return descriptor
+        #else
+            throw DqliteError(.invalidAddress, "abstract Unix sockets exist on Linux only", node: "@" + name)
+        #endif
+    }
+}

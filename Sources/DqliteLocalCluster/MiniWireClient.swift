@@ -1,0 +1,150 @@
+import DqliteWire
+
+/// The harness's stand-in for the real client: just enough cluster administration to form a cluster.
+///
+/// TEMPORARY: to be replaced by the `Dqlite` client's leader discovery and admin API (`addNode`,
+/// `assign`, `cluster()`); everything that speaks the protocol for cluster formation is in this file.
+/// It runs over ``RawWireConnection`` (blocking POSIX sockets on the harness thread pool,
+/// ``BlockingWork``), one short connection per step, and retries with backoff until a deadline.
+enum MiniWireClient {
+    /// Raft roles in CLUSTER(format 1) and ASSIGN.
+    static let voterRole: UInt64 = 0
+
+    /// The leader, found by asking `addresses` (LEADER) in turn and confirming the answer with the named
+    /// leader itself (a follower may still name a leader that has just stopped). Nil if no confirmed
+    /// leader is found.
+    static func leader(among addresses: [String]) async -> (id: UInt64, address: String)? {
+        for address in addresses {
+            guard let seen = try? await leaderAsSeen(by: address), seen.id != 0, !seen.address.isEmpty else {
+                continue
+            }
+            if seen.address == address { return seen }
+            if let confirmed = try? await leaderAsSeen(by: seen.address), confirmed == seen { return seen }
+        }
+        return nil
+    }
+
+    /// The LEADER answer of one node: `(0, "")` when it knows no leader.
+    static func leaderAsSeen(by address: String) async throws -> (id: UInt64, address: String) {
+        let connection = try await RawWireConnection.connect(to: address, timeout: .seconds(2))
+        defer { connection.close() }
+        let response = try await connection.request(.leader, timeout: .seconds(2))
+        guard case .server(let id, let leaderAddress) = response else {
+            throw LocalClusterError(.protocolViolation, "LEADER to \(address) answered \(response)")
+        }
+        return (id, leaderAddress)
+    }
+
+    /// CLUSTER(format 1) from `address`.
+    static func members(at address: String) async throws -> [NodeInfo] {
+        let connection = try await RawWireConnection.connect(to: address, timeout: .seconds(2))
+        defer { connection.close() }
+        let response = try await connection.request(.cluster(format: 1), timeout: .seconds(5))
+        guard case .servers(let nodes) = response else {
+            throw LocalClusterError(.protocolViolation, "CLUSTER to \(address) answered \(response)")
+        }
+        return nodes
+    }
+
+    /// Makes node `id` at `address` a voter: finds the leader among `via`, skips the ADD if CLUSTER already
+    /// lists the node, sends ADD(id, address) and ASSIGN(id, voter). Retries every failure (notably FAILURE
+    /// 5, "a configuration change is already in progress", and a leader change) with backoff until
+    /// `deadline`.
+    static func join(id: UInt64, address: String, via: [String], deadline: ContinuousClock.Instant) async throws {
+        var backoff = Duration.milliseconds(25)
+        var lastProblem = "no attempt made"
+        while true {
+            try Task.checkCancellation()
+            do {
+                if try await joinAttempt(id: id, address: address, via: via) { return }
+                lastProblem = "the node is not a voter yet"
+            } catch {
+                lastProblem = "\(error)"
+            }
+            guard ContinuousClock.now.advanced(by: backoff) < deadline else {
+                throw LocalClusterError(
+                    .join, "node \(id) (\(address)) did not join as a voter in time: \(lastProblem)")
+            }
+            try? await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, .milliseconds(500))
+        }
+    }
+
+    /// One attempt; true when the node is a voter.
+    private static func joinAttempt(id: UInt64, address: String, via: [String]) async throws -> Bool {
+        guard let leader = await leader(among: via) else {
+            throw LocalClusterError(.noLeader, "no leader known to \(via)")
+        }
+        let connection = try await RawWireConnection.connect(to: leader.address, timeout: .seconds(2))
+        defer { connection.close() }
+        let cluster = try await connection.request(.cluster(format: 1), timeout: .seconds(5))
+        guard case .servers(let nodes) = cluster else {
+            throw LocalClusterError(.protocolViolation, "CLUSTER to leader \(leader.address) answered \(cluster)")
+        }
+        if let member = nodes.first(where: { $0.id == id }) {
+            if member.role == voterRole { return true }
+        } else {
+            try expectEmpty(
+                try await connection.request(.add(id: id, address: address), timeout: .seconds(10)),
+                "ADD(\(id), \(address)) via \(leader.address)")
+        }
+        // ASSIGN voter returns once the node has caught up with the leader's log.
+        try expectEmpty(
+            try await connection.request(.assign(id: id, role: voterRole), timeout: .seconds(20)),
+            "ASSIGN(\(id), voter) via \(leader.address)")
+        return true
+    }
+
+    private static func expectEmpty(_ response: Response, _ what: String) throws {
+        switch response {
+        case .empty: return
+        case .failure(let code, let message):
+            throw LocalClusterError(.join, "\(what): FAILURE \(code) \"\(message)\"")
+        default:
+            throw LocalClusterError(.protocolViolation, "\(what): unexpected \(response)")
+        }
+    }
+
+    /// Waits until the leader's CLUSTER(format 1) lists exactly `ids`, all voters, and every node in
+    /// `addresses` reports that leader.
+    static func waitForVoters(ids: [UInt64], addresses: [String], deadline: ContinuousClock.Instant) async throws {
+        var lastSeen = "nothing yet"
+        let expected = Set(ids)
+        while true {
+            try Task.checkCancellation()
+            do {
+                if let leader = await leader(among: addresses) {
+                    let nodes = try await members(at: leader.address)
+                    lastSeen =
+                        "leader \(leader.id) at \(leader.address), members "
+                        + nodes.map { "\($0.id)@\($0.address) role \($0.role.map(String.init) ?? "?")" }
+                        .joined(separator: ", ")
+                    let voters = Set(nodes.filter { $0.role == voterRole }.map(\.id))
+                    if voters == expected && nodes.count == expected.count {
+                        var agreed = true
+                        for address in addresses {
+                            let seen = try await leaderAsSeen(by: address)
+                            if seen.id != leader.id {
+                                agreed = false
+                                lastSeen += "; \(address) sees leader \(seen.id)"
+                                break
+                            }
+                        }
+                        if agreed { return }
+                    }
+                } else {
+                    lastSeen = "no node reports a leader"
+                }
+            } catch {
+                lastSeen = "\(error)"
+            }
+            guard ContinuousClock.now.advanced(by: .milliseconds(50)) < deadline else {
+                throw LocalClusterError(
+                    .formationTimeout,
+                    "nodes \(ids.map(String.init).joined(separator: ",")) are not all voters "
+                        + "with one leader in time; last seen: \(lastSeen)")
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}
