@@ -80,8 +80,16 @@ let package = Package(
             path: "Examples/dqlite-node",
             swiftSettings: strictSettings
         ),
+        // A compiled tour of the client API (the DocC articles quote it).
+        .executableTarget(
+            name: "dqlite-example",
+            dependencies: ["Dqlite", "DqliteServer", .product(name: "Logging", package: "swift-log")],
+            path: "Examples/dqlite-example",
+            swiftSettings: strictSettings
+        ),
         // Deterministic message generation (SplitMix64) shared by tests, fuzz seeds and the arm64 proof.
-        .target(name: "DqliteWireTestSupport", dependencies: ["DqliteWire"], swiftSettings: strictSettings),
+        .target(
+            name: "DqliteWireTestSupport", dependencies: ["DqliteWire", "DqliteWireJSON"], swiftSettings: strictSettings),
         // `dqlite-wire decode`: a wire dissector for captured dqlite traffic.
         .executableTarget(
             name: "dqlite-wire",
@@ -124,6 +132,27 @@ let package = Package(
             dependencies: [
                 "DqliteServer", "DqliteLocalCluster", "DqliteWire",
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The cluster layer against real nodes: libdqlite 1.11.1 (in-process) and 1.18.7 (chroot), go-dqlite
+        // interop, TLS through stunnel, failure paths.
+        .testTarget(
+            name: "DqliteIntegrationTests",
+            dependencies: [
+                "Dqlite", "DqliteServer", "DqliteLocalCluster", "DqliteWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The pooled client and SQL API against real 1- and 3-node clusters of both server generations.
+        .testTarget(
+            name: "DqliteClientTests",
+            dependencies: [
+                "Dqlite", "DqliteServer", "DqliteLocalCluster", "DqliteWire",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

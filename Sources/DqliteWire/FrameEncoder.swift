@@ -50,7 +50,10 @@ public struct FrameEncoder: Sendable {
     public mutating func append(_ request: Request) throws { try appendBody(request) }
 
     /// Appends a response frame.
-    public mutating func append(_ response: Response) throws { try appendBody(response) }
+    public mutating func append(_ response: Response) throws {
+        _ = try response.bodySize()  // checks what only the size pass checks (SERVERS roles, row widths)
+        try appendBody(response)
+    }
 
     /// Appends EXEC_SQL, or QUERY_SQL when `query` is true.
     @inlinable
@@ -64,13 +67,17 @@ public struct FrameEncoder: Sendable {
         try appendBody(StatementCallFrame(call: call, query: query))
     }
 
+    /// One pass into the storage already there; when the frame does not fit, the pass measured it: grow, write
+    /// again.
     @inlinable
     mutating func appendBody(_ body: some FrameBody) throws {
-        let size = try body.frameSize()
-        reserve(size)
         let start = count
-        try storage.withUnsafeMutableBytes { try body.writeFrame(into: $0, at: start, frameSize: size) }
-        held &+= size
+        var end = try storage.withUnsafeMutableBytes { try body.writeFrame(into: $0, at: start) }
+        if end > storage.count {
+            reserve(end &- start)
+            end = try storage.withUnsafeMutableBytes { try body.writeFrame(into: $0, at: start) }
+        }
+        held = end
     }
 
     @inlinable

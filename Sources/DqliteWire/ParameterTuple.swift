@@ -46,15 +46,59 @@ extension WireWriter {
     /// entirely, as go-dqlite and the C client do.
     @inlinable
     mutating func writeParameters(_ parameters: [WireValue], schema: ParameterTupleSchema) throws {
-        if parameters.isEmpty { return }
+        let count = parameters.count
+        if count == 0 { return }
         let origin = position
         switch schema {
-        case .v0: writeUInt8(UInt8(truncatingIfNeeded: parameters.count))
-        case .v1: writeUInt32(UInt32(truncatingIfNeeded: parameters.count))
+        case .v0:
+            guard count <= 255 else {
+                throw WireError(
+                    .unencodable, at: 0, "\(count) parameters do not fit a schema-0 tuple (at most 255); use schema 1")
+            }
+            writeUInt8(UInt8(truncatingIfNeeded: count))
+        case .v1:
+            guard count <= Int(UInt32.max) else {
+                throw WireError(.unencodable, at: 0, "\(count) parameters do not fit a schema-1 tuple")
+            }
+            writeUInt32(UInt32(truncatingIfNeeded: count))
         }
-        for index in parameters.indices { writeUInt8(parameters[index].type.rawValue) }
+        // One pass: each value's type byte goes into the header, its bytes after the header.
+        var typeCursor = position
+        position = typeCursor &+ count
         padToWord(from: origin)
-        for index in parameters.indices { try writeValue(parameters[index]) }
+        let fits = position <= raw.count
+        for index in 0..<count {
+            // Switching on the element in place (no copy into a local) avoids retaining each payload.
+            let code: UInt8
+            switch parameters[index] {
+            case .integer(let v):
+                code = ValueType.integer.rawValue
+                writeUInt64(UInt64(bitPattern: v))
+            case .float(let v):
+                code = ValueType.float.rawValue
+                writeUInt64(v.bitPattern)
+            case .text(let v):
+                code = ValueType.text.rawValue
+                try writeText(v, "text value")
+            case .blob(let v):
+                code = ValueType.blob.rawValue
+                writeBlob(v)
+            case .null:
+                code = ValueType.null.rawValue
+                writeUInt64(0)
+            case .unixTime(let v):
+                code = ValueType.unixTime.rawValue
+                writeUInt64(UInt64(bitPattern: v))
+            case .iso8601(let v):
+                code = ValueType.iso8601.rawValue
+                try writeText(v, "iso8601 value")
+            case .boolean(let v):
+                code = ValueType.boolean.rawValue
+                writeUInt64(v ? 1 : 0)
+            }
+            if fits { raw[typeCursor] = code }
+            typeCursor &+= 1
+        }
     }
 }
 

@@ -21,8 +21,9 @@ extension Request: FrameBody {
     @inlinable
     public func encodedSize() throws -> Int { try frameSize() }
 
-    /// Writes the frame at the start of `destination` (at least ``encodedSize()`` bytes; its previous
-    /// content does not matter, e.g. a NIO `ByteBuffer`'s writable area) and returns the bytes written.
+    /// Writes the frame at the start of `destination` (its previous content does not matter, e.g. a NIO
+    /// `ByteBuffer`'s writable area) in one pass and returns the frame's size. When that is larger than
+    /// `destination.count` the frame did not fit: nothing usable was written; retry with that much room.
     @inlinable
     public func encode(into destination: UnsafeMutableRawBufferPointer) throws -> Int {
         try encodeFrame(into: destination)
@@ -59,7 +60,8 @@ extension Request: FrameBody {
             try w.writeText(database, "database name")
             w.writeUInt64(flags)
             try w.writeText(vfs, "vfs name")
-        case .prepare(let db, let sql, _):
+        case .prepare(let db, let sql, let schema):
+            guard schema <= 1 else { throw WireError(.unencodable, at: 0, "PREPARE has no schema \(schema)") }
             w.writeUInt64(db)
             try w.writeText(sql, "sql")
         case .exec(let call), .query(let call):

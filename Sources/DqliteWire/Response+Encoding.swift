@@ -17,10 +17,12 @@ extension Response: FrameBody {
     /// The frame's size in bytes (header included).
     public func encodedSize() throws -> Int { try frameSize() }
 
-    /// Writes the frame at the start of `destination` (at least ``encodedSize()`` bytes) and returns the
-    /// bytes written.
+    /// Writes the frame at the start of `destination` (its previous content does not matter) and returns the
+    /// frame's size; when that is larger than `destination.count` nothing usable was written: retry with that
+    /// much room.
     public func encode(into destination: UnsafeMutableRawBufferPointer) throws -> Int {
-        try encodeFrame(into: destination)
+        _ = try bodySize()  // checks what only the size pass checks (SERVERS roles, row widths)
+        return try encodeFrame(into: destination)
     }
 
     /// The exact body size in bytes; also checks that the response can be encoded.

@@ -103,7 +103,23 @@ public struct RowsDecoder: Sendable {
                         let byteIndex = headerStart &+ (column >> 1)
                         let byte = raw[byteIndex]
                         let code = column & 1 == 0 ? byte & 0x0F : byte >> 4
-                        cells[column] = try r.readValue(type: code, typeOffset: base &+ byteIndex, limits: limits)
+                        if code == ValueType.blob.rawValue, case .blob = cells[column] {
+                            // Reuse the previous row's blob storage when nobody else holds it: no allocation.
+                            let previous = cells[column]
+                            cells[column] = .null
+                            guard case .blob(var bytes) = consume previous else { continue }
+                            let range = try r.readBlobRange("blob value", maxBytes: limits.maxBlobBytes)
+                            let source = UnsafeRawBufferPointer(rebasing: raw[range])
+                            if bytes.count == source.count {
+                                bytes.withUnsafeMutableBytes { $0.copyMemory(from: source) }
+                            } else {
+                                bytes.removeAll(keepingCapacity: true)
+                                bytes.append(contentsOf: source)
+                            }
+                            cells[column] = .blob(bytes)
+                        } else {
+                            cells[column] = try r.readValue(type: code, typeOffset: base &+ byteIndex, limits: limits)
+                        }
                     }
                 }
                 return nil

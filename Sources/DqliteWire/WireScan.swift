@@ -1,4 +1,12 @@
-/// Byte scans done eight bytes at a time.
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Byte scans done eight bytes at a time (or by the C library's `memchr`).
 ///
 /// These are not protocol reads: they only ask "is any byte zero / non-ASCII", which has the same answer
 /// whatever the byte order, so they may load a word unaligned from the buffer. All protocol integers go
@@ -20,18 +28,22 @@ enum WireScan {
     @inlinable
     static func firstNUL(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int? = nil) -> Int? {
         let end = end ?? bytes.count
-        var index = start
-        while index &+ 8 <= end {
-            if hasZeroByte(word(bytes, index)) { break }
-            index &+= 8
-        }
-        // The tail: one overlapping word answers "no NUL" without a byte loop.
-        if index < end && end &- start >= 8 && !hasZeroByte(word(bytes, end &- 8)) { return nil }
-        while index < end {
-            if bytes[index] == 0 { return index }
-            index &+= 1
-        }
-        return nil
+        guard start < end, let base = bytes.baseAddress else { return nil }
+        #if canImport(Glibc) || canImport(Musl) || canImport(Darwin)
+            guard let hit = memchr(base + start, 0, end &- start) else { return nil }
+            return base.distance(to: UnsafeRawPointer(hit))
+        #else
+            var index = start
+            while index &+ 8 <= end {
+                if hasZeroByte(word(bytes, index)) { break }
+                index &+= 8
+            }
+            while index < end {
+                if bytes[index] == 0 { return index }
+                index &+= 1
+            }
+            return nil
+        #endif
     }
 
     /// Finds the NUL that ends a text field and, in the same pass, whether the text before it is ASCII.

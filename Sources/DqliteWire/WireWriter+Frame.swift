@@ -27,20 +27,28 @@ extension FrameBody {
         return FrameHeader.size &+ bodySize
     }
 
-    /// Writes the whole frame (`frameSize` bytes) into `raw` at `start`. Every byte is written.
+    /// Writes the whole frame into `raw` at `start`, every byte of it, in one pass. Returns where the frame
+    /// ends; when that is past `raw.count` the frame did not fit (nothing usable was written) and the result is
+    /// the room it needs.
     @inlinable
-    func writeFrame(into raw: UnsafeMutableRawBufferPointer, at start: Int, frameSize: Int) throws {
+    func writeFrame(into raw: UnsafeMutableRawBufferPointer, at start: Int) throws -> Int {
         var writer = WireWriter(raw, position: start)
-        writer.writeUInt32(UInt32((frameSize &- FrameHeader.size) / 8))
+        writer.writeUInt32(0)  // the word count, patched below
         writer.writeUInt8(frameType)
         writer.writeUInt8(frameSchema)
         writer.writeUInt16(0)
         try writeBody(&writer)
-        guard writer.position == start &+ frameSize else {
-            throw WireError(
-                .unencodable, at: 0,
-                "internal error: message type \(frameType) wrote \(writer.position &- start) of \(frameSize) bytes")
+        let bodySize = writer.position &- start &- FrameHeader.size
+        guard bodySize > 0, bodySize & 7 == 0 else {
+            throw WireError(.unencodable, at: 0, "message type \(frameType) would have a body of \(bodySize) bytes")
         }
+        guard bodySize / 8 <= Int(UInt32.max) else {
+            throw WireError(
+                .unencodable, at: 0, "message type \(frameType) body of \(bodySize) bytes exceeds the 32-bit word count"
+            )
+        }
+        if !writer.overflowed { writer.setUInt32(UInt32(bodySize / 8), at: start) }
+        return writer.position
     }
 
     /// Appends the frame to `buffer`; on error `buffer` is unchanged.
@@ -50,24 +58,24 @@ extension FrameBody {
         let start = buffer.count
         buffer.appendWireBytes(count: size)
         do {
-            try buffer.withUnsafeMutableBytes { try writeFrame(into: $0, at: start, frameSize: size) }
+            let end = try buffer.withUnsafeMutableBytes { try writeFrame(into: $0, at: start) }
+            guard end == start &+ size else {
+                throw WireError(
+                    .unencodable, at: 0,
+                    "internal error: message type \(frameType) wrote \(end &- start) of \(size) bytes")
+            }
         } catch {
             buffer.removeSubrange(start...)
             throw error
         }
     }
 
-    /// Writes the frame at the start of `destination`, which must hold at least `frameSize()` bytes (its
-    /// previous content does not matter). Returns the number of bytes written.
+    /// Writes the frame at the start of `destination` (its previous content does not matter) in one pass and
+    /// returns the frame's size. When that is larger than `destination.count` the frame did not fit: nothing
+    /// usable was written, and the caller retries with at least that many bytes.
     @inlinable
     func encodeFrame(into destination: UnsafeMutableRawBufferPointer) throws -> Int {
-        let size = try frameSize()
-        guard destination.count >= size else {
-            throw WireError(
-                .unencodable, at: 0, "destination holds \(destination.count) bytes, the frame needs \(size)")
-        }
-        try writeFrame(into: destination, at: 0, frameSize: size)
-        return size
+        try writeFrame(into: destination, at: 0)
     }
 }
 

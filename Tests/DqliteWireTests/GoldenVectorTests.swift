@@ -1,5 +1,6 @@
 import DqliteWire
 import DqliteWireJSON
+import DqliteWireTestSupport
 import Testing
 
 /// Golden vectors captured from real dqlite servers (1.11.1 and 1.18.7) and protocol.md §6, checked both
@@ -36,34 +37,18 @@ struct GoldenVectorTests {
     }
 
     @Test("bytes decode to the recorded structure", arguments: vectors)
-    func decode(_ vector: GoldenVector) throws {
-        let frame = try Frame(parsing: vector.bytes)
-        let rendered: JSONValue
-        switch vector.direction {
-        case .request: rendered = try Request(decoding: frame).json(.exact)
-        case .response: rendered = try Response(decoding: frame, context: vector.context).json(.exact)
-        }
-        #expect(rendered.isEquivalent(to: vector.expect), "\(vector.id): decoded \(rendered.serialized)")
+    func decode(_ vector: GoldenVector) {
+        #expect(vector.decodeProblem() == nil, "\(vector.id): \(vector.decodeProblem() ?? "")")
     }
 
     @Test("the recorded structure encodes to the bytes", arguments: vectors.filter(\.canonical))
-    func encode(_ vector: GoldenVector) throws {
-        let encoded: [UInt8]
-        switch vector.direction {
-        case .request: encoded = try Request(json: vector.expect, schema: vector.schema).encoded()
-        case .response: encoded = try Response(json: vector.expect).encoded()
-        }
-        #expect(
-            encoded == vector.bytes, "\(vector.id): encoded \(hex(encoded))\n           expected \(hex(vector.bytes))")
+    func encode(_ vector: GoldenVector) {
+        #expect(vector.encodeProblem() == nil, "\(vector.id): \(vector.encodeProblem() ?? "")")
     }
 
-    @Test("non-canonical vectors differ from our encoding only in padding", arguments: vectors.filter { !$0.canonical })
-    func nonCanonical(_ vector: GoldenVector) throws {
-        let frame = try Frame(parsing: vector.bytes)
-        guard vector.direction == .request else { return }
-        let reencoded = try Request(json: vector.expect, schema: vector.schema).encoded()
-        // Same length and header; the decoded structure of our bytes is the same.
-        #expect(reencoded.count <= vector.bytes.count)
-        #expect(try Request(decoding: Frame(parsing: reencoded)) == Request(decoding: frame))
+    @Test(
+        "non-canonical vectors differ from our encoding only in padding", arguments: vectors.filter { !$0.canonical })
+    func nonCanonical(_ vector: GoldenVector) {
+        #expect(vector.encodeProblem() == nil, "\(vector.id): \(vector.encodeProblem() ?? "")")
     }
 }

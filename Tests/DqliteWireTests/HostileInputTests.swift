@@ -195,3 +195,45 @@ struct HostileInputTests {
         #expect(Array(ours[48..<56]) == unhex("0201030000000000"))
     }
 }
+
+@Suite("Encoding refuses what the wire cannot carry")
+struct UnencodableTests {
+    @Test("text containing NUL anywhere is refused, never truncated", arguments: [1, 3, 7, 8, 9, 15, 16, 17, 40])
+    func nulInText(_ length: Int) throws {
+        for position in 0..<length {
+            var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+            bytes[position] = 0
+            let text = String(decoding: bytes, as: UTF8.self)
+            for request: Request in [
+                .execSQL(SQLCall(sql: text)), .execSQL(SQLCall(sql: "SELECT ?", parameters: [.text(text)])),
+                .open(database: text, flags: 0, vfs: "volatile"), .add(id: 2, address: text),
+            ] {
+                let error = try #require(throws: WireError.self, "NUL at \(position) of \(length)") {
+                    try request.encoded()
+                }
+                #expect(error.code == .unencodable)
+            }
+        }
+    }
+
+    @Test("more than 255 parameters do not fit a schema-0 tuple")
+    func tooManyForSchema0() throws {
+        let parameters = [WireValue](repeating: .integer(1), count: 256)
+        let error = try #require(throws: WireError.self) {
+            try Request.execSQL(SQLCall(sql: "SELECT 1", parameters: parameters, schema: .v0)).encoded()
+        }
+        #expect(error.code == .unencodable)
+        #expect(try Request.execSQL(SQLCall(sql: "SELECT 1", parameters: parameters)).encoded()[5] == 1)
+    }
+
+    @Test("a failed encode leaves the caller's buffer unchanged")
+    func bufferUnchanged() throws {
+        var buffer: [UInt8] = [1, 2, 3]
+        #expect(throws: WireError.self) { try Request.execSQL(SQLCall(sql: "a\u{0}b")).encode(into: &buffer) }
+        #expect(buffer == [1, 2, 3])
+        var encoder = FrameEncoder()
+        try encoder.append(Request.leader)
+        #expect(throws: WireError.self) { try encoder.append(Request.dump(database: "x\u{0}")) }
+        #expect(encoder.bytes == unhex("0100000000000000 0000000000000000"))
+    }
+}

@@ -58,9 +58,11 @@ public struct DqliteDatabase: Sendable {
             metrics: client.metrics)
         do {
             let result = try await body(session)
+            session.end()
             pool.release(pooled, reusable: true)
             return result
         } catch {
+            session.end()
             release(pooled, pool: pool, after: error)
             throw error
         }
@@ -89,6 +91,7 @@ public struct DqliteDatabase: Sendable {
                 pooled: pooled, busyTimeout: client.configuration.busyTimeout, inTransaction: true, logger: logger,
                 metrics: client.metrics)
             let result: Result
+            defer { session.end() }
             do {
                 try await session.execute("BEGIN")
                 result = try await body(session)
@@ -119,6 +122,19 @@ public struct DqliteDatabase: Sendable {
                 // Never ROLLBACK after a failed COMMIT: close the connection instead.
                 pool.release(pooled, reusable: false)
                 if FailureKind(error, inTransaction: true).meansLeaderChanged { pool.leaderChanged() }
+                // Refused before it ran (not leader, database closed by a leadership change): nothing was
+                // committed, so the transaction is aborted — and may be re-run.
+                if error.outcome == .notApplied, let aborted = Self.transactionAbort(error) {
+                    if attempt < retry.maximumAttempts {
+                        attempt += 1
+                        client.metrics.retriesTransaction.increment()
+                        logger.debug(
+                            "dqlite transaction re-run after its COMMIT was refused",
+                            metadata: ["attempt": "\(attempt)"])
+                        continue
+                    }
+                    throw aborted
+                }
                 if error.outcome == .unknown {
                     var ambiguous = DqliteError(
                         .ambiguousCommit, "COMMIT was sent but its outcome is unknown: \(error.message)",
@@ -200,6 +216,7 @@ public struct DqliteDatabase: Sendable {
             let session = DqliteSession(
                 pooled: pooled, busyTimeout: client.configuration.busyTimeout, inTransaction: false, logger: logger,
                 metrics: metrics)
+            defer { session.end() }
             do {
                 let result = try await operation(session)
                 if !keepLease { pool.release(pooled, reusable: true) }

@@ -6,18 +6,28 @@ public struct DqlitePreparedStatement: Sendable {
     let session: DqliteSession
     /// The SQL.
     public let sql: String
-    /// The server's statement id.
-    public let id: UInt32
-    /// How many parameters the statement takes.
-    public let parameterCount: Int
+    let prepared: PooledConnection.PreparedHandle
     let route: StatementRoute
 
-    init(session: DqliteSession, sql: String, id: UInt32, parameterCount: Int, route: StatementRoute) {
+    /// The server's statement id.
+    public var id: UInt32 { prepared.id }
+    /// How many parameters the statement takes.
+    public var parameterCount: Int { Int(clamping: prepared.parameters) }
+
+    init(session: DqliteSession, sql: String, prepared: PooledConnection.PreparedHandle, route: StatementRoute) {
         self.session = session
         self.sql = sql
-        self.id = id
-        self.parameterCount = parameterCount
+        self.prepared = prepared
         self.route = route
+    }
+
+    /// Throws unless the statement is live and its session open: a finalized statement's id may already belong
+    /// to another statement (the server reuses ids), and sending a dead id crashes some servers.
+    private func checkLive() throws {
+        try session.checkOpen()
+        guard session.pooled.isLive(sql, handle: prepared.handle) else {
+            throw DqliteError(.invalidRequest, "the prepared statement was finalized")
+        }
     }
 
     /// Runs the statement with `parameters` (it must not return rows; see ``query(_:options:)``).
@@ -60,11 +70,15 @@ public struct DqlitePreparedStatement: Sendable {
 
     /// Frees the statement on the server (FINALIZE).
     public func finalize() async throws {
-        session.pooled.forgetStatement(sql)
+        try session.checkOpen()
+        guard session.pooled.forgetStatement(sql, handle: prepared.handle) else {
+            throw DqliteError(.invalidRequest, "the prepared statement was already finalized")
+        }
         try await session.pooled.connection.call(.finalize(db: 0, stmt: id))
     }
 
     private func call(_ parameters: [any DqliteEncodable]) async throws -> StatementCall {
+        try checkLive()
         guard parameters.count == parameterCount else {
             throw DqliteError(
                 .invalidRequest, "the statement takes \(parameterCount) parameters, got \(parameters.count)")

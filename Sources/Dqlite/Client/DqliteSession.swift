@@ -2,6 +2,7 @@ import CoreMetrics
 import DqliteSQL
 import DqliteWire
 import Logging
+import NIOConcurrencyHelpers
 
 /// One leased connection to the leader, with its database open: what `withConnection` and `withTransaction`
 /// hand to their closure. Statements run in order on this connection; use it only inside that closure.
@@ -15,6 +16,7 @@ public final class DqliteSession: Sendable {
     let inTransaction: Bool
     let logger: Logger
     let metrics: ClientMetrics
+    private let ended = NIOLockedValueBox(false)
 
     init(pooled: PooledConnection, busyTimeout: Duration, inTransaction: Bool, logger: Logger, metrics: ClientMetrics) {
         self.pooled = pooled
@@ -22,6 +24,18 @@ public final class DqliteSession: Sendable {
         self.inTransaction = inTransaction
         self.logger = logger
         self.metrics = metrics
+    }
+
+    /// Marks the session over: its connection goes back to the pool, and using the session again is an error.
+    func end() { ended.withLockedValue { $0 = true } }
+
+    /// Throws if the session's closure has returned.
+    func checkOpen() throws {
+        if ended.withLockedValue({ $0 }) {
+            throw DqliteError(
+                .invalidRequest,
+                "this session is over: its closure returned and its connection went back to the pool")
+        }
     }
 
     /// The node this session talks to (the leader when the session started).
@@ -34,6 +48,7 @@ public final class DqliteSession: Sendable {
     /// sent as a query and its rows are discarded (lastInsertID and rowsAffected are then 0).
     @discardableResult
     public func execute(_ query: DqliteQuery, options: DqliteCallOptions = .default) async throws -> DqliteExecResult {
+        try checkOpen()
         let route = try Self.check(query, behaviour: pooled.behaviour)
         if route.returnsRows {
             var reader = try await startRows(query, route: route, options: options)
@@ -55,6 +70,7 @@ public final class DqliteSession: Sendable {
     /// Runs a statement and returns its rows as a stream (read it inside this session's closure). A
     /// statement that returns no rows runs as EXEC and yields an empty result.
     public func query(_ query: DqliteQuery, options: DqliteCallOptions = .default) async throws -> DqliteRowSequence {
+        try checkOpen()
         let route = try Self.check(query, behaviour: pooled.behaviour)
         guard route.returnsRows else {
             try await execute(query, options: options)
@@ -67,10 +83,10 @@ public final class DqliteSession: Sendable {
     /// Prepares a statement on this connection (reused from the connection's cache when the same SQL was
     /// prepared before).
     public func prepare(_ sql: String) async throws -> DqlitePreparedStatement {
+        try checkOpen()
         let route = try Self.check(DqliteQuery(unsafeSQL: sql), behaviour: pooled.behaviour)
         if let cached = pooled.cachedStatement(sql) {
-            return DqlitePreparedStatement(
-                session: self, sql: sql, id: cached.id, parameterCount: Int(clamping: cached.parameters), route: route)
+            return DqlitePreparedStatement(session: self, sql: sql, prepared: cached, route: route)
         }
         let response = try await withBusyRetry {
             try await pooled.connection.call(.prepare(db: 0, sql: sql, schema: 0))
@@ -78,9 +94,8 @@ public final class DqliteSession: Sendable {
         guard case .stmt(_, let id, let parameters, _) = response else {
             throw DqliteError(.protocolViolation, "PREPARE answered with \(response.type.name)")
         }
-        pooled.cacheStatement(sql, id: id, parameters: parameters)
-        return DqlitePreparedStatement(
-            session: self, sql: sql, id: id, parameterCount: Int(clamping: parameters), route: route)
+        let prepared = pooled.cacheStatement(sql, id: id, parameters: parameters)
+        return DqlitePreparedStatement(session: self, sql: sql, prepared: prepared, route: route)
     }
 
     /// Runs a script of several statements (no parameters), in order, stopping at the first error.
@@ -90,6 +105,7 @@ public final class DqliteSession: Sendable {
     /// first statement) the script is split on the client, which understands strings, comments and trigger
     /// bodies. Each statement is routed as QUERY or EXEC like any other.
     public func executeScript(_ script: String) async throws {
+        try checkOpen()
         var remaining = script[...]
         var useTails = true
         while true {

@@ -119,14 +119,17 @@ public struct DqliteClusterAdmin: Sendable {
         guard id != 0 else { throw DqliteError(.invalidRequest, "node id 0 is not valid") }
         guard address.isDialable else { throw DqliteError(.invalidAddress, "\(address) cannot be a member's address") }
         let members = try await cluster()
-        if let existing = members.first(where: { $0.id == id }) {
+        let existing = members.first(where: { $0.id == id })
+        if let existing {
             guard existing.address == address else {
                 throw DqliteError(.invalidRequest, "node \(id) is already a member with address \(existing.address)")
             }
         } else {
             try await leaderRequest(.add(id: id, address: address.description))
         }
-        if role != .spare {
+        // A new member is a spare; ASSIGN only changes a role (raft refuses to assign the role a node has).
+        let current = existing?.role ?? .spare
+        if role != current {
             try await leaderRequest(.assign(id: id, role: role.rawValue))
         }
         try await confirm("node \(id) is a \(role)") { members in
@@ -134,8 +137,9 @@ public struct DqliteClusterAdmin: Sendable {
         }
     }
 
-    /// Changes a node's role; confirmed when CLUSTER shows it.
+    /// Changes a node's role; confirmed when CLUSTER shows it. A node that already has the role is left alone.
     public func assign(id: UInt64, role: DqliteNodeRole) async throws {
+        if try await cluster().contains(where: { $0.id == id && $0.role == role }) { return }
         try await leaderRequest(.assign(id: id, role: role.rawValue))
         try await confirm("node \(id) is a \(role)") { members in members.contains { $0.id == id && $0.role == role } }
     }

@@ -90,7 +90,14 @@ public final class DqliteLeaderDiscovery: Sendable {
                     forgetLeader()
                 }
             }
-            let known = ((try? await store.nodes()) ?? []).merged(withSeeds: seeds).orderedForProbing()
+            // An unreadable store is reported, never taken for an empty cluster.
+            let stored: [DqliteNodeInfo]
+            do { stored = try await store.nodes() } catch let error as DqliteError {
+                throw error
+            } catch {
+                throw DqliteError(.nodeStore, "the node store cannot be read: \(error)", underlying: error)
+            }
+            let known = stored.merged(withSeeds: seeds).orderedForProbing()
             guard !known.isEmpty else {
                 throw DqliteError(.noLeader, "no nodes to probe: the node store and the seed list are empty")
             }

@@ -23,6 +23,7 @@ extension DqliteConnection {
     ) async throws -> DqliteConnection {
         let logger = logger ?? silentLogger
         let node = address.description
+        let deadline = NIODeadline.now() + configuration.connectTimeout.timeAmount
         let bootstrap = makeBootstrap(address: address, configuration: configuration)
         let channel: any Channel
         do {
@@ -38,7 +39,7 @@ extension DqliteConnection {
         } catch let error as DqliteError {
             throw error
         } catch {
-            throw DqliteError(.connectFailed, "cannot connect: \(describe(error))", node: node, underlying: error)
+            throw connectFailure(error, node: node)
         }
         let handler: NIOLoopBound<FrameChannelHandler>
         do {
@@ -54,11 +55,24 @@ extension DqliteConnection {
             address: address, configuration: configuration, channel: channel, handler: handler, logger: logger)
         var handshake = channel.allocator.buffer(capacity: 8)
         handshake.writeBytes(ProtocolVersion.handshake())
+        // With TLS this write completes only after the TLS handshake: both are bounded by the connect deadline.
+        let expiry = channel.eventLoop.scheduleTask(deadline: deadline) { channel.close(promise: nil) }
         do {
             try await channel.writeAndFlush(handshake)
+            expiry.cancel()
         } catch {
-            let failure = DqliteError(
-                .connectFailed, "cannot send the handshake: \(error)", node: node, underlying: error)
+            expiry.cancel()
+            // The handler saw the cause first (e.g. the TLS alert that failed the handshake).
+            let seen = try? await channel.eventLoop.submit { handler.value.recordedFailure }.get()
+            var failure = seen.flatMap { $0 } ?? connectFailure(error, node: node)
+            if failure.code == .connectionClosed { failure = connectFailure(error, node: node) }
+            if NIODeadline.now() >= deadline {
+                failure = DqliteError(
+                    configuration.tls == nil ? .connectFailed : .tls,
+                    "the connection was not established within \(configuration.connectTimeout)"
+                        + (configuration.tls == nil ? "" : " (TLS handshake)"),
+                    node: node, underlying: error)
+            }
             connection.poison(failure)
             throw failure
         }
@@ -139,6 +153,14 @@ extension DqliteConnection {
     private static func sniName(_ name: String) -> String? {
         let isIPv4 = name.split(separator: ".").count == 4 && name.allSatisfy { $0.isNumber || $0 == "." }
         return isIPv4 || name.contains(":") ? nil : name
+    }
+
+    /// The error for a failed connect: TLS failures are ``DqliteError/Code/tls``.
+    static func connectFailure(_ error: any Error, node: String) -> DqliteError {
+        if DqliteTLSConfiguration.isTLSError(error) {
+            return DqliteError(.tls, "TLS failure: \(error)", node: node, underlying: error)
+        }
+        return DqliteError(.connectFailed, "cannot connect: \(describe(error))", node: node, underlying: error)
     }
 
     /// A readable reason for a connect failure (e.g. "connection refused").

@@ -164,15 +164,25 @@ public final class DqliteConnection: Sendable {
         .now() + (timeout ?? configuration.defaultCallTimeout).timeAmount
     }
 
-    /// Encodes `request` into a buffer the size of its frame.
+    /// Encodes `request` straight into a NIO buffer: one pass when it fits the first allocation, a second one
+    /// (with exactly the room the first pass measured) when it does not.
     func encode(_ request: Request) throws -> ByteBuffer {
-        let size: Int
-        do { size = try request.encodedSize() } catch {
-            throw DqliteError(.invalidRequest, "cannot encode \(request.type.name): \(error)", underlying: error)
-        }
-        var buffer = channel.allocator.buffer(capacity: size)
+        var buffer = channel.allocator.buffer(capacity: 512)
+        var needed = 0
         do {
-            _ = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { try request.encode(into: $0) }
+            _ = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 512) { raw in
+                let size = try request.encode(into: raw)
+                guard size <= raw.count else {
+                    needed = size
+                    return 0
+                }
+                return size
+            }
+            if needed > 0 {
+                _ = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: needed) {
+                    try request.encode(into: $0)
+                }
+            }
         } catch {
             throw DqliteError(.invalidRequest, "cannot encode \(request.type.name): \(error)", underlying: error)
         }
@@ -233,6 +243,8 @@ public final class DqliteConnection: Sendable {
         } catch {
             var failure = asDqliteError(error)
             if failure.node == nil { failure.node = address.description }
+            // The request is running (its rows are arriving): whatever it does has happened or may have.
+            failure.outcome = .unknown
             if failure.code != .cancelled { poison(failure) }
             throw failure
         }

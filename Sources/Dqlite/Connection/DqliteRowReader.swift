@@ -193,7 +193,8 @@ extension DqliteConnection {
     /// ```
     ///
     /// If `body` returns or throws before the end of the result — or the task is cancelled while it waits
-    /// for rows — INTERRUPT is sent and the rest of the stream is drained (bounded by
+    /// for rows — INTERRUPT is sent and the rest of the stream is read and discarded (servers send the whole
+    /// result before they read the INTERRUPT; bounded by
     /// ``Configuration/interruptDrainTimeout`` and ``Configuration/interruptDrainMaxFrames``; past those the
     /// connection is closed instead), so the connection stays usable.
     public func withRows<Result>(

@@ -69,7 +69,7 @@ final class FrameChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if error is NIOSSLError || error is BoringSSLError {
+        if DqliteTLSConfiguration.isTLSError(error) {
             fail(DqliteError(.tls, "TLS failure: \(error)", node: node, underlying: error))
         } else {
             fail(DqliteError(.connectionClosed, "connection error: \(error)", node: node, underlying: error))
@@ -108,6 +108,9 @@ final class FrameChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         resumeReadingIfNeeded()
     }
+
+    /// The first failure the handler saw (a TLS error during the handshake, a reset, …), if any.
+    var recordedFailure: DqliteError? { failure }
 
     /// Fails the current wait with `error` without closing the connection (a row stream that will drain).
     func abandonWait(_ error: DqliteError) {

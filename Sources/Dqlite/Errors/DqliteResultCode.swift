@@ -35,6 +35,12 @@ public struct DqliteResultCode: RawRepresentable, Hashable, Sendable, CustomStri
         pattern == code || (pattern == pattern.primary && pattern == code.primary)
     }
 
+    /// True when this code is `pattern`, or `pattern` is a primary code and this code belongs to its family:
+    /// `error.resultCode?.matches(.SQLITE_CONSTRAINT) == true` for every constraint failure. (Beware
+    /// `error.resultCode ~= .SQLITE_CONSTRAINT`: with the optional on the left that is the standard library's
+    /// plain equality; write the pattern on the left, or `case .SQLITE_CONSTRAINT?:` in a switch.)
+    public func matches(_ pattern: DqliteResultCode) -> Bool { pattern ~= self }
+
     /// Matches an optional code (e.g. `error.resultCode`).
     public static func ~= (pattern: DqliteResultCode, code: DqliteResultCode?) -> Bool {
         guard let code else { return false }

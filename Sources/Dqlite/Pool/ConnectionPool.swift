@@ -26,7 +26,39 @@ final class ConnectionPool: Sendable {
     private struct Locked {
         var machine: PoolStateMachine<PooledConnection>
         var continuations: [Int: CheckedContinuation<PoolStateMachine<PooledConnection>.WaiterOutcome, any Error>] = [:]
+        /// Outcomes for waiters that were served before they suspended (handed over under the same lock as
+        /// the decision, so a waiter never misses one).
+        var pending: [Int: PoolStateMachine<PooledConnection>.WaiterOutcome] = [:]
         var nextWaiter = 0
+
+        /// Applies a release-type action: a waiter's outcome goes to its continuation, or waits in `pending`.
+        mutating func route(_ action: PoolStateMachine<PooledConnection>.ReleaseAction) -> Effects {
+            switch action {
+            case .none: return Effects()
+            case .close(let connection): return Effects(closing: connection)
+            case .resume(let waiter, let outcome, let closing):
+                if let continuation = continuations.removeValue(forKey: waiter) {
+                    return Effects(closing: closing, resume: (continuation, outcome))
+                }
+                pending[waiter] = outcome
+                return Effects(closing: closing)
+            }
+        }
+    }
+
+    /// What to do outside the lock after a decision.
+    private struct Effects {
+        var closing: PooledConnection?
+        var resume:
+            (
+                CheckedContinuation<PoolStateMachine<PooledConnection>.WaiterOutcome, any Error>,
+                PoolStateMachine<PooledConnection>.WaiterOutcome
+            )?
+
+        func run() {
+            closing?.close()
+            if let (continuation, outcome) = resume { continuation.resume(returning: outcome) }
+        }
     }
 
     let database: String
@@ -60,7 +92,7 @@ final class ConnectionPool: Sendable {
 
     func lease(deadline: ContinuousClock.Instant, logger: Logger) async throws -> PooledConnection {
         while true {
-            try Task.checkCancellation()
+            if Task.isCancelled { throw DqliteError(.cancelled, "waiting for a connection was cancelled") }
             let (waiter, action) = state.withLockedValue { locked in
                 let waiter = locked.nextWaiter
                 locked.nextWaiter += 1
@@ -75,7 +107,13 @@ final class ConnectionPool: Sendable {
             case .fail(let error):
                 throw error
             case .wait:
-                switch try await wait(waiter, deadline: deadline) {
+                let outcome: PoolStateMachine<PooledConnection>.WaiterOutcome
+                do {
+                    outcome = try await wait(waiter, deadline: deadline)
+                } catch is CancellationError {
+                    throw DqliteError(.cancelled, "waiting for a connection was cancelled")
+                }
+                switch outcome {
                 case .connection(let connection):
                     if connection.isUsable { return connection }
                     release(connection, reusable: false)
@@ -94,7 +132,7 @@ final class ConnectionPool: Sendable {
             state.withLockedValue { $0.machine.created() }
             return connection
         } catch {
-            perform(state.withLockedValue { $0.machine.creationFailed() })
+            state.withLockedValue { $0.route($0.machine.creationFailed()) }.run()
             throw error
         }
     }
@@ -116,7 +154,7 @@ final class ConnectionPool: Sendable {
             if first == nil, let late = try? await group.next() {
                 switch late {
                 case .connection(let connection)?: release(connection, reusable: true)
-                case .create?: perform(state.withLockedValue { $0.machine.creationFailed() })
+                case .create?: state.withLockedValue { $0.route($0.machine.creationFailed()) }.run()
                 case .closed?, nil: break
                 }
             }
@@ -133,13 +171,14 @@ final class ConnectionPool: Sendable {
     private func suspend(_ waiter: Int) async throws -> PoolStateMachine<PooledConnection>.WaiterOutcome {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let queued = state.withLockedValue { locked -> Bool in
-                    guard locked.machine.waiters.contains(waiter) else { return false }
+                let immediate = state.withLockedValue {
+                    locked -> Result<PoolStateMachine<PooledConnection>.WaiterOutcome, any Error>? in
+                    if let outcome = locked.pending.removeValue(forKey: waiter) { return .success(outcome) }
+                    guard locked.machine.waiters.contains(waiter) else { return .failure(CancellationError()) }
                     locked.continuations[waiter] = continuation
-                    return true
+                    return nil
                 }
-                // Already served or cancelled before the continuation was stored.
-                if !queued { continuation.resume(throwing: CancellationError()) }
+                if let immediate { continuation.resume(with: immediate) }
             }
         } onCancel: {
             let continuation = state.withLockedValue {
@@ -173,11 +212,12 @@ final class ConnectionPool: Sendable {
 
     /// Returns a leased connection. Not reusable: closed (and its slot offered to a waiter).
     func release(_ connection: PooledConnection, reusable: Bool) {
-        let action = state.withLockedValue { locked in
-            locked.machine.release(
-                connection, reusable: reusable && connection.isUsable, generation: connection.generation, now: .now)
-        }
-        perform(action)
+        state.withLockedValue { locked in
+            locked.route(
+                locked.machine.release(
+                    connection, reusable: reusable && connection.isUsable, generation: connection.generation, now: .now)
+            )
+        }.run()
     }
 
     /// The leader changed (a connection reported leadership loss, or a check found another leader).
@@ -201,9 +241,10 @@ final class ConnectionPool: Sendable {
         for _ in 0..<count {
             do {
                 let connection = try await factory(generation, logger)
-                perform(state.withLockedValue { $0.machine.refilled(connection, generation: generation, now: .now) })
+                state.withLockedValue { $0.route($0.machine.refilled(connection, generation: generation, now: .now)) }
+                    .run()
             } catch {
-                perform(state.withLockedValue { $0.machine.creationFailed() })
+                state.withLockedValue { $0.route($0.machine.creationFailed()) }.run()
                 logger.debug("dqlite pool could not open a connection", metadata: ["error": "\(error)"])
             }
         }
@@ -211,35 +252,19 @@ final class ConnectionPool: Sendable {
 
     /// Closes idle connections, fails waiters; leased connections close when released.
     func shutDown() {
-        let (waiters, idle, continuations) = state.withLockedValue { locked in
+        let (idle, continuations) = state.withLockedValue { locked in
             let (waiters, idle) = locked.machine.shutDown()
-            let continuations = waiters.compactMap { locked.continuations.removeValue(forKey: $0) }
-            return (waiters, idle, continuations)
-        }
-        _ = waiters
-        for continuation in continuations { continuation.resume(returning: .closed) }
-        for connection in idle { connection.close() }
-    }
-
-    private func perform(_ action: PoolStateMachine<PooledConnection>.ReleaseAction) {
-        switch action {
-        case .none:
-            break
-        case .close(let connection):
-            connection.close()
-        case .resume(let waiter, let outcome, let closing):
-            closing?.close()
-            let continuation = state.withLockedValue { $0.continuations.removeValue(forKey: waiter) }
-            if let continuation {
-                continuation.resume(returning: outcome)
-            } else {
-                // The waiter is between queueing and suspending, or already gone: undo.
-                switch outcome {
-                case .connection(let connection): release(connection, reusable: true)
-                case .create: perform(state.withLockedValue { $0.machine.creationFailed() })
-                case .closed: break
+            var continuations: [CheckedContinuation<PoolStateMachine<PooledConnection>.WaiterOutcome, any Error>] = []
+            for waiter in waiters {
+                if let continuation = locked.continuations.removeValue(forKey: waiter) {
+                    continuations.append(continuation)
+                } else {
+                    locked.pending[waiter] = .closed
                 }
             }
+            return (idle, continuations)
         }
+        for continuation in continuations { continuation.resume(returning: .closed) }
+        for connection in idle { connection.close() }
     }
 }

@@ -11,8 +11,9 @@ final class PooledConnection: Sendable {
 
     struct State {
         var behaviour: ServerBehaviour
-        /// Prepared statements by SQL (ids are per connection).
-        var statements: [String: (id: UInt32, parameters: UInt64)] = [:]
+        /// Live prepared statements by SQL (ids are per connection, and the server reuses freed ids).
+        var statements: [String: PreparedHandle] = [:]
+        var nextHandle: UInt64 = 1
     }
 
     init(connection: DqliteConnection, database: String, generation: UInt64, behaviour: ServerBehaviour) {
@@ -34,16 +35,39 @@ final class PooledConnection: Sendable {
         return supported
     }
 
-    func cachedStatement(_ sql: String) -> (id: UInt32, parameters: UInt64)? {
+    /// A statement prepared on this connection; `handle` is unique for the connection's life, so a finalized
+    /// statement can never be mistaken for a later one that got the same server id.
+    struct PreparedHandle: Hashable, Sendable {
+        var id: UInt32
+        var parameters: UInt64
+        var handle: UInt64
+    }
+
+    func cachedStatement(_ sql: String) -> PreparedHandle? {
         state.withLockedValue { $0.statements[sql] }
     }
 
-    func cacheStatement(_ sql: String, id: UInt32, parameters: UInt64) {
-        state.withLockedValue { $0.statements[sql] = (id, parameters) }
+    func cacheStatement(_ sql: String, id: UInt32, parameters: UInt64) -> PreparedHandle {
+        state.withLockedValue { state in
+            let prepared = PreparedHandle(id: id, parameters: parameters, handle: state.nextHandle)
+            state.nextHandle += 1
+            state.statements[sql] = prepared
+            return prepared
+        }
     }
 
-    func forgetStatement(_ sql: String) {
-        state.withLockedValue { _ = $0.statements.removeValue(forKey: sql) }
+    /// True while the statement has not been finalized.
+    func isLive(_ sql: String, handle: UInt64) -> Bool {
+        state.withLockedValue { $0.statements[sql]?.handle == handle }
+    }
+
+    /// Forgets the statement; false if it was already finalized.
+    func forgetStatement(_ sql: String, handle: UInt64) -> Bool {
+        state.withLockedValue { state in
+            guard state.statements[sql]?.handle == handle else { return false }
+            state.statements.removeValue(forKey: sql)
+            return true
+        }
     }
 
     var cachedStatementCount: Int { state.withLockedValue { $0.statements.count } }

@@ -100,7 +100,7 @@ public struct DqliteQuery: ExpressibleByStringInterpolation, Sendable, CustomStr
     func checkedParameters() throws -> [DqliteValue] {
         if let encodingError {
             throw DqliteError(
-                .invalidRequest, "a parameter cannot be bound: \(encodingError)", underlying: encodingError)
+                .coding, "a parameter cannot be bound: \(encodingError)", underlying: encodingError)
         }
         return parameters
     }

@@ -13,8 +13,9 @@ import NIOConcurrencyHelpers
 /// Memory stays bounded however large the result: one frame (about 4 KiB of rows) is decoded at a time and
 /// the server is held back by TCP until the rows are consumed. The sequence is single-pass.
 ///
-/// Stopping early (`break`, a thrown error, cancellation) is safe: the rest of the stream is interrupted and
-/// drained before the connection carries its next request. A sequence from the client (not from a session)
+/// Stopping early (`break`, a thrown error, cancellation) is safe: the client sends INTERRUPT and discards the
+/// rest of the stream before the connection carries its next request. (Servers stream a result to its end
+/// before reading the INTERRUPT, so this bounds memory and decoding, not server work.) A sequence from the client (not from a session)
 /// holds its pooled connection until it is read to the end or released.
 public struct DqliteRowSequence: AsyncSequence, Sendable {
     public typealias Element = DqliteRow

@@ -52,4 +52,9 @@ public struct DqliteTLSConfiguration: Sendable {
         }
         self.init(configuration: configuration, serverName: serverName)
     }
+
+    /// True for the errors swift-nio-ssl raises (handshake, verification, host name, alerts).
+    static func isTLSError(_ error: any Error) -> Bool {
+        error is NIOSSLError || error is NIOSSLExtraError || error is BoringSSLError
+    }
 }

@@ -10,7 +10,8 @@ extension Date: DqliteCodable {
     public func dqliteValue() throws(DqliteCodingError) -> DqliteValue {
         let interval = timeIntervalSince1970
         guard interval.isFinite, abs(interval) < 9.0e15 else {
-            throw DqliteCodingError("\(self) is outside the representable range", targetType: Date.self)
+            throw DqliteCodingError(
+                "\(self) is outside the representable range", targetType: Date.self, isEncoding: true)
         }
         var seconds = interval.rounded(.down)
         var nanoseconds = ((interval - seconds) * 1e9).rounded()

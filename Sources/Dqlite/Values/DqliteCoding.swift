@@ -25,21 +25,27 @@ public struct DqliteCodingError: Error, Hashable, Sendable, CustomStringConverti
     public var column: String?
     /// The column's index, when decoding a row.
     public var index: Int?
-    /// The Swift type asked for.
+    /// The Swift type asked for (decoding) or given (encoding).
     public var targetType: String
+    /// True when a Swift value could not be turned into a parameter; false when a cell could not be decoded.
+    public var isEncoding: Bool
 
     /// Creates an error.
-    public init(_ message: String, targetType: Any.Type, column: String? = nil, index: Int? = nil) {
+    public init(
+        _ message: String, targetType: Any.Type, column: String? = nil, index: Int? = nil, isEncoding: Bool = false
+    ) {
         self.message = message
         self.targetType = String(describing: targetType)
         self.column = column
         self.index = index
+        self.isEncoding = isEncoding
     }
 
     public var description: String {
-        var where_ = ""
-        if let index { where_ = " at column \(index)" + (column.map { " \"\($0)\"" } ?? "") }
-        return "cannot decode \(targetType)\(where_): \(message)"
+        if isEncoding { return "cannot encode \(targetType) as a parameter: \(message)" }
+        var location = ""
+        if let index { location = " at column \(index)" + (column.map { " \"\($0)\"" } ?? "") }
+        return "cannot decode \(targetType)\(location): \(message)"
     }
 
     static func mismatch(_ value: DqliteValue, _ type: Any.Type) -> DqliteCodingError {

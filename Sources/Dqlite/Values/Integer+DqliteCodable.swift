@@ -1,7 +1,8 @@
 extension DqliteEncodable where Self: FixedWidthInteger {
     public func dqliteValue() throws(DqliteCodingError) -> DqliteValue {
         guard let value = Int64(exactly: self) else {
-            throw DqliteCodingError("\(self) does not fit in a 64-bit signed integer", targetType: Self.self)
+            throw DqliteCodingError(
+                "\(self) does not fit in a 64-bit signed integer", targetType: Self.self, isEncoding: true)
         }
         return .integer(value)
     }

@@ -1,0 +1,37 @@
+// swift-tools-version:6.1
+// Codec benchmarks for DqliteWire, on the same bytes as go-dqlite 1.11.5's codec benchmark (see Inputs/README.md).
+// Run: `swift package --package-path Benchmarks benchmark` (or `bash scripts/bench-codec.sh` for the side-by-side).
+// This is a separate package so that the main package, and its tests, never resolve ordo-one/benchmark.
+import PackageDescription
+
+/// The malloc interposer counts allocations (the `mallocCountTotal` metric), but the plugin preloads it into
+/// every run, and its wrappers cost the decode benchmarks 13–22 ns per row (two mallocs and two frees).
+/// `WIRE_BENCH_NO_MALLOC_INTERPOSER=1` builds without it, for timing only; use a separate scratch path
+/// (scripts/bench-codec.sh uses Benchmarks/.build-timing), or a library left over from a counting build is
+/// still preloaded.
+let benchmarkTraits: Set<Package.Dependency.Trait> =
+    Context.environment["WIRE_BENCH_NO_MALLOC_INTERPOSER"] == nil ? ["MallocInterposer"] : []
+
+let package = Package(
+    name: "swift-dqlite-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        // `name:` so that the product reference works whatever the clone's folder is called.
+        .package(name: "swift-dqlite", path: ".."),
+        // `traits: ["MallocInterposer"]` switches off the default RuntimeInterposer trait, whose extra
+        // dependency (swift-runtime-interposer) is only pulled in on Linux with Swift 6.3.
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.0", traits: benchmarkTraits),
+    ],
+    targets: [
+        .executableTarget(
+            name: "WireBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "DqliteWire", package: "swift-dqlite"),
+            ],
+            path: "Benchmarks/WireBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    ],
+    swiftLanguageModes: [.v6]
+)
