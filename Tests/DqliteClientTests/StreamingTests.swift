@@ -107,15 +107,12 @@ struct StreamingTests {
 
             // The next call sends INTERRUPT, drains the abandoned stream and runs on the same connection.
             let interruptsBefore = log.value.filter { $0.message == "row stream interrupted" }.count
-            let nextStart = clock.now
             let answer: Int = try await client.scalar("SELECT 42")
-            let next = clock.now - nextStart
             #expect(answer == 42)
             #expect(try await client.withConnection { $0.pooled.connection } === connection)
             let interrupts = log.value.filter { $0.message == "row stream interrupted" }
             #expect(interrupts.count == interruptsBefore + 1, "no INTERRUPT answered by EMPTY was logged")
             let discarded = interrupts.last?.metadata["discarded"] ?? "?"
-            #expect(next < .seconds(2), "the call after the break took \(milliseconds(next))")
 
             // Inside one session too: break, then the session's next statement works.
             try await client.withConnection { session in
