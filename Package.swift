@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "DqliteServer", targets: ["DqliteServer"]),
         .executable(name: "dqlite-wire", targets: ["dqlite-wire"]),
         .executable(name: "dqlite-node", targets: ["dqlite-node"]),
+        .executable(name: "dqlite-shell", targets: ["dqlite-shell"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -78,6 +79,17 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Examples/dqlite-node",
+            swiftSettings: strictSettings
+        ),
+        // `dqlite-shell`: the interactive SQL shell (embedded node by default, or a cluster); the REPL logic is
+        // DqliteShellCore, this target only wires it to the client, the embedded node and the terminal.
+        .executableTarget(
+            name: "dqlite-shell",
+            dependencies: [
+                "DqliteShellCore", "Dqlite", "DqliteServer", "DqliteWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/dqlite-shell",
             swiftSettings: strictSettings
         ),
         // A compiled tour of the client API (the DocC articles quote it).
@@ -168,6 +180,13 @@ let package = Package(
         .testTarget(
             name: "DqliteShellTests",
             dependencies: ["DqliteShellCore", "DqliteSQL", "DqliteWire"],
+            swiftSettings: strictSettings
+        ),
+        // Drives the dqlite-shell binary: one-shot and piped modes against an embedded node and a 3-node
+        // cluster, and an interactive session in a tmux pseudo-terminal.
+        .testTarget(
+            name: "DqliteShellE2ETests",
+            dependencies: ["dqlite-shell", "DqliteLocalCluster"],
             swiftSettings: strictSettings
         ),
     ],

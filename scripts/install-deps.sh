@@ -8,9 +8,10 @@
 #   stunnel4 openssl                                      TLS tests: a real TLS terminator with client certificates
 #   mmdebstrap                                            libdqlite 1.18.7 nodes in a cached chroot (scripts/dqlite118.sh)
 #   sqlite3                                               checks that a DUMP opens as an SQLite database
+#   tmux                                                  drives dqlite-shell in a pseudo-terminal (interactive test)
 set -euo pipefail
 packages=(pkg-config python3 libdqlite-dev libuv1-dev liblz4-dev libsqlite3-dev libedit-dev go-dqlite stunnel4
-    openssl mmdebstrap sqlite3 debian-archive-keyring)
+    openssl mmdebstrap sqlite3 debian-archive-keyring tmux curl)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -40,7 +40,8 @@ public enum DotCommand: Hashable, Sendable {
     case describe(address: String?)
     /// `.weight ADDRESS N`: set a node's weight.
     case weight(address: String, weight: UInt64)
-    /// `.dump [FILE]`: dump the database, to a file or (nil) the current output.
+    /// `.dump [FILE]`: the database as the database file and its WAL (`FILE`, `FILE-wal`), or (nil) as SQL
+    /// text on the current output.
     case dump(path: String?)
     /// `.bail on|off`: stop a script at the first error.
     case bail(Bool)

@@ -19,7 +19,8 @@ public final class LineEditor {
     ///   - historyLimit: the most entries kept; values below 1 count as 1.
     ///   - applicationName: the name `~/.editrc` rules can match (`dqlite:bind …`).
     ///   - interactive: forces line editing on or off; nil uses it exactly when standard input is a
-    ///     terminal.
+    ///     terminal. An interactive editor leaves signals to the program (libedit's own handlers are off)
+    ///     and reads through a function that ``read(prompt:wakeDescriptor:terminalResized:)`` can wake.
     public init(
         historyFile: String? = nil, historyLimit: Int = 1000, applicationName: String = "dqlite",
         interactive: Bool? = nil
@@ -28,6 +29,7 @@ public final class LineEditor {
         self.historyFile = historyFile
         self.historyLimit = max(historyLimit, 1)
         cedit_set_readline_name(applicationName)
+        if isInteractive { Self.prepareInterruptibleInput() }
         using_history()
         clear_history()
         stifle_history(Int32(clamping: self.historyLimit))

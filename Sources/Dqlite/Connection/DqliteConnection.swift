@@ -13,9 +13,9 @@ import NIOPosix
 /// connection: it is closed and every later call fails with ``DqliteError/Code/connectionPoisoned``.
 ///
 /// ```swift
-/// let connection = try await DqliteConnection.connect(to: DqliteNodeAddress("127.0.0.1:9001"))
-/// defer { Task { await connection.close() } }   // or use `withConnection`
-/// let leader = try await connection.call(.leader)
+/// try await DqliteConnection.withConnection(to: DqliteNodeAddress("127.0.0.1:9001")) { connection in
+///     let leader = try await connection.call(.leader)
+/// }   // closed here, also when the body throws
 /// ```
 ///
 /// Most applications use `DqliteClient` (a pool of leader connections) instead of this type.
