@@ -99,6 +99,17 @@ let package = Package(
             path: "Examples/dqlite-example",
             swiftSettings: strictSettings
         ),
+        // scripts/mixed-arch.sh's amd64 client: a cluster of amd64 dqlite-nodes and an arm64 node under qemu,
+        // leadership moved between the architectures, every value type, checksums per leader, latency.
+        .executableTarget(
+            name: "mixed-arch-check",
+            dependencies: [
+                "Dqlite", "DqliteWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/mixed-arch-check",
+            swiftSettings: strictSettings
+        ),
         // Deterministic message generation (SplitMix64) shared by tests, fuzz seeds and the arm64 proof.
         .target(
             name: "DqliteWireTestSupport", dependencies: ["DqliteWire", "DqliteWireJSON"], swiftSettings: strictSettings),

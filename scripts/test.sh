@@ -6,7 +6,8 @@
 # 1. installs the Debian packages it needs, 2. checks formatting, 3. builds everything, 4. runs the Swift
 # Testing suites,
 # 5. fuzzes every libFuzzer target (FUZZ_SECONDS each, default 60) with AddressSanitizer,
-# 6. proves byte-identical encoding on arm64 (Swift 6.0.3 under qemu) and amd64 (scripts/test-arm64.sh).
+# 6. proves byte-identical encoding on arm64 (Swift 6.0.3 under qemu) and amd64 (scripts/test-arm64.sh),
+# 7. runs a mixed amd64/arm64 cluster with clients on both architectures (scripts/mixed-arch.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -29,5 +30,12 @@ bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 
 step "arm64 + amd64 byte identity"
 bash scripts/test-arm64.sh
+
+step "mixed-architecture cluster (amd64 dqlite-node + arm64 dqlite-demo under qemu, arm64 Swift client)"
+if [ "$(uname -m)" = x86_64 ]; then
+    bash scripts/mixed-arch.sh
+else
+    echo "mixed-arch: skipped on $(uname -m): the script emulates arm64 nodes on an amd64 host"
+fi
 
 step "all tests passed"

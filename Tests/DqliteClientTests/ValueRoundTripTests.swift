@@ -302,6 +302,26 @@ struct ValueRoundTripTests {
         }
     }
 
+    @Test(
+        "a UNIXTIME value bound as a parameter is sent as its integer (servers refuse UNIXTIME parameters)",
+        arguments: DqliteGeneration.allCases)
+    func unixTimeParameter(_ generation: DqliteGeneration) async throws {
+        try await withClusterClient(generation) { _, client in
+            try await client.execute("CREATE TABLE ut (d DATETIME, i INTEGER)")
+            let value = DqliteValue.unixTime(1_700_000_000)
+            try await client.execute("INSERT INTO ut VALUES (\(value), \(value))")
+            let row = try #require(try await client.query("SELECT d, i FROM ut").collect().first)
+            #expect(row[0] == .unixTime(1_700_000_000))  // a DATETIME column gives the integer back as UNIXTIME
+            #expect(row[1] == .integer(1_700_000_000))
+            try await client.withConnection { session in
+                let statement = try await session.prepare("INSERT INTO ut VALUES (?, ?)")
+                try await statement.execute([value, value])
+                try await statement.finalize()
+            }
+            #expect(try await client.scalar("SELECT count(*) FROM ut WHERE i = 1700000000", as: Int.self) == 2)
+        }
+    }
+
     @Test("RawRepresentable enums and Decodable records", arguments: DqliteGeneration.allCases)
     func enumsAndRecords(_ generation: DqliteGeneration) async throws {
         try await withClusterClient(generation) { _, client in

@@ -85,7 +85,7 @@ public struct DqlitePreparedStatement: Sendable {
         }
         let values: [DqliteValue]
         do {
-            values = try parameters.map { try $0.dqliteValue() }
+            values = DqliteQuery.bindable(try parameters.map { try $0.dqliteValue() })
         } catch {
             throw DqliteError(.coding, "a parameter cannot be bound: \(error)", underlying: error)
         }

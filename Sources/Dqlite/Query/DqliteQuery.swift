@@ -99,10 +99,21 @@ public struct DqliteQuery: ExpressibleByStringInterpolation, Sendable, CustomStr
     /// The query's parameters, or the encoding error of a value that could not be bound.
     func checkedParameters() throws -> [DqliteValue] {
         if let encodingError {
-            throw DqliteError(
-                .coding, "a parameter cannot be bound: \(encodingError)", underlying: encodingError)
+            throw DqliteError(.coding, "a parameter cannot be bound: \(encodingError)", underlying: encodingError)
         }
-        return parameters
+        return DqliteQuery.bindable(parameters)
+    }
+
+    /// Values as servers accept them: UNIXTIME is a cell type only (servers refuse it as a parameter), so it is
+    /// bound as the INTEGER it holds — which a DATETIME column gives back as UNIXTIME.
+    static func bindable(_ values: [DqliteValue]) -> [DqliteValue] {
+        guard values.contains(where: { if case .unixTime = $0 { return true } else { return false } }) else {
+            return values
+        }
+        return values.map { value in
+            if case .unixTime(let seconds) = value { return .integer(seconds) }
+            return value
+        }
     }
 }
 
