@@ -277,7 +277,9 @@ struct ShellEngineTests {
     func timer() async {
         let shell = ShellHarness()
         _ = await shell.run(".timer on\nSELECT 1;")
-        #expect(shell.output.text.hasPrefix("Run Time: real 0."))
+        // The figure itself depends on the machine; only its form is asserted.
+        let text = shell.output.text
+        #expect(text.wholeMatch(of: /Run Time: real \d+\.\d{3}\n(.|\n)*/) != nil, "\(text)")
     }
 
     @Test(".output writes results to a file, .read runs a file with its own line numbers")
