@@ -200,6 +200,19 @@ let package = Package(
             dependencies: ["dqlite-shell", "DqliteLocalCluster"],
             swiftSettings: strictSettings
         ),
+        // Fault injection against dqlite-node processes behind TCP fault proxies (Jepsen-style set, bank and
+        // id/other workloads with checkers), and a hostile fake server. Smoke by default; scripts/faults.sh runs
+        // longer ones (DQLITE_FAULT_DURATION) and writes docs/reliability.md's figures.
+        .testTarget(
+            name: "DqliteFaultTests",
+            dependencies: [
+                "Dqlite", "DqliteLocalCluster", "DqliteWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -5,9 +5,11 @@
 #
 # 1. installs the Debian packages it needs, 2. checks formatting, 3. builds everything, 4. runs the Swift
 # Testing suites,
-# 5. fuzzes every libFuzzer target (FUZZ_SECONDS each, default 60) with AddressSanitizer,
-# 6. proves byte-identical encoding on arm64 (Swift 6.0.3 under qemu) and amd64 (scripts/test-arm64.sh),
-# 7. runs a mixed amd64/arm64 cluster with clients on both architectures (scripts/mixed-arch.sh).
+# 5. runs the fault-injection smoke (scripts/faults.sh: node processes under kill -9, SIGSTOP, proxy faults; a
+#    hostile server),
+# 6. fuzzes every libFuzzer target (FUZZ_SECONDS each, default 60) with AddressSanitizer,
+# 7. proves byte-identical encoding on arm64 (Swift 6.0.3 under qemu) and amd64 (scripts/test-arm64.sh),
+# 8. runs a mixed amd64/arm64 cluster with clients on both architectures (scripts/mixed-arch.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -23,7 +25,10 @@ step "build"
 swift build --build-tests
 
 step "unit, golden, property and dissector tests"
-swift test --skip-build
+swift test --skip-build --skip DqliteFaultTests
+
+step "fault-injection and hostile-server smoke (scripts/faults.sh: each scenario once)"
+bash scripts/faults.sh --no-doc --attached
 
 step "fuzzing (${FUZZ_SECONDS:-60}s per target)"
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"

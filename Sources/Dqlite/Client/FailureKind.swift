@@ -22,6 +22,9 @@ enum FailureKind: Equatable {
             case .SQLITE_IOERR_NOT_LEADER?, .SQLITE_IOERR_NOT_LEADER_LEGACY?: self = .notLeader
             case .SQLITE_IOERR_LEADERSHIP_LOST?, .SQLITE_IOERR_LEADERSHIP_LOST_LEGACY?: self = .indeterminate
             case .SQLITE_NOTFOUND? where error.message.contains("no database opened"): self = .notLeader
+            // dqlite 1.11 during a leadership transfer: raft_apply fails with RAFT_NOTLEADER (7), returned as
+            // the SQLite status; the message is sqlite3_errmsg's text for SQLITE_DONE. Nothing was appended.
+            case .SQLITE_NOMEM? where error.message == Self.raftNotLeaderMessage: self = .notLeader
             default: self = .final
             }
         case .connectFailed:
@@ -32,6 +35,10 @@ enum FailureKind: Equatable {
             self = .final
         }
     }
+
+    /// The message that comes with code 7 when dqlite 1.11 passes raft's RAFT_NOTLEADER through as a
+    /// SQLite status (the write was refused before it was appended to the log).
+    static let raftNotLeaderMessage = "no more rows available"
 
     /// True for failures that mean the connection no longer reaches the leader.
     var meansLeaderChanged: Bool { self == .notLeader || self == .indeterminate }

@@ -200,6 +200,11 @@ public final class DqliteConnection: Sendable {
         let handler = self.handler
         let channel = self.channel
         loop.execute {
+            if let refused = handler.value.refuseUnsolicitedFrames() {
+                written.fail(refused)
+                frame.fail(refused)
+                return
+            }
             channel.writeAndFlush(bytes, promise: written)
             handler.value.nextFrame(deadline: deadline, promise: frame)
         }

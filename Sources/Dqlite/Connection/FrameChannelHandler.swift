@@ -109,6 +109,25 @@ final class FrameChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         resumeReadingIfNeeded()
     }
 
+    /// Before a new request is written: fails and closes the connection if the server sent anything that
+    /// was not asked for (a frame, or part of one, left over after the previous answer was complete).
+    ///
+    /// Handing such a frame to the next request would shift every later answer by one: a write could be
+    /// told it succeeded with its predecessor's RESULT. Returns the error when the request must not be sent.
+    func refuseUnsolicitedFrames() -> DqliteError? {
+        if let failure { return failure }
+        guard !frames.isEmpty || decoder.bufferedByteCount > 0 else { return nil }
+        let what =
+            frames.isEmpty
+            ? "\(decoder.bufferedByteCount) bytes"
+            : "\(frames.count) frame(s) (first of type \(frames[frames.startIndex].header.type))"
+        failAndClose(
+            DqliteError(
+                .protocolViolation, "the server sent \(what) that no request asked for", node: node,
+                outcome: .notApplied))
+        return failure
+    }
+
     /// The first failure the handler saw (a TLS error during the handshake, a reset, …), if any.
     var recordedFailure: DqliteError? { failure }
 
