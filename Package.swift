@@ -140,6 +140,11 @@ let package = Package(
         .executableTarget(name: "FuzzFrames", dependencies: ["DqliteWire"], path: "Fuzz/FuzzFrames"),
         .executableTarget(name: "FuzzRows", dependencies: ["DqliteWire"], path: "Fuzz/FuzzRows"),
         .executableTarget(name: "FuzzRequests", dependencies: ["DqliteWire"], path: "Fuzz/FuzzRequests"),
+        // Test plumbing shared by the test targets that run processes and proxies: child processes with bounded
+        // waits, and a TCP fault proxy (cut, blackhole, half-open, reset, truncate, corrupt, delay, trickle).
+        .target(
+            name: "DqliteTestSupport", dependencies: ["DqliteLocalCluster", "DqliteWire"],
+            path: "Tests/DqliteTestSupport", swiftSettings: strictSettings),
         .testTarget(
             name: "DqliteTests",
             dependencies: [
@@ -163,7 +168,7 @@ let package = Package(
         .testTarget(
             name: "DqliteIntegrationTests",
             dependencies: [
-                "Dqlite", "DqliteServer", "DqliteLocalCluster", "DqliteWire",
+                "Dqlite", "DqliteTestSupport", "DqliteServer", "DqliteLocalCluster", "DqliteWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -174,7 +179,7 @@ let package = Package(
         .testTarget(
             name: "DqliteClientTests",
             dependencies: [
-                "Dqlite", "DqliteServer", "DqliteLocalCluster", "DqliteWire",
+                "Dqlite", "DqliteTestSupport", "DqliteServer", "DqliteLocalCluster", "DqliteWire",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -206,7 +211,7 @@ let package = Package(
         .testTarget(
             name: "DqliteFaultTests",
             dependencies: [
-                "Dqlite", "DqliteLocalCluster", "DqliteWire",
+                "Dqlite", "DqliteTestSupport", "DqliteLocalCluster", "DqliteWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import DqliteLocalCluster
+import DqliteTestSupport
 import DqliteWire
 import Testing
 
@@ -23,7 +24,8 @@ struct AmbiguousCommitTests {
                     #expect(try await client.withConnection { $0.node.description } == proxy.address)
 
                     for action in [FaultProxy.Action.forwardThenCut, .cutWithoutForwarding] {
-                        let applied = action == .forwardThenCut ? 1 : 0
+                        let applied: Int
+                        if case .cutWithoutForwarding = action { applied = 0 } else { applied = 1 }
                         let firedBefore = proxy.fired.count
 
                         // COMMIT of a transaction.
@@ -82,7 +84,7 @@ struct AmbiguousCommitTests {
                         try await client.execute("DELETE FROM t")
                     }
                     #expect(proxy.fired.count == 10)
-                    print("MEASURE \(generation) cuts: \(proxy.fired); \(proxy.acceptedConnections) connections")
+                    print("MEASURE \(generation) cuts: \(proxy.fired); \(proxy.clientConnections) connections")
                 }
             }
         }

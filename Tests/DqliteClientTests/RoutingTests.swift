@@ -1,4 +1,5 @@
 import DqliteLocalCluster
+import DqliteTestSupport
 import Testing
 
 @testable import Dqlite
@@ -302,7 +303,7 @@ struct RoutingTests {
             let finalized = statement.id
             proxy.arm(
                 FaultProxy.Rule(
-                    matches: { request in
+                    matches: { _, request in
                         switch request {
                         case .exec(let call), .query(let call): return call.stmt == finalized
                         default: return false

@@ -158,6 +158,9 @@ struct InteractiveShellTests {
         try tmux.press("Enter")
         try await tmux.wait(for: "the continuation prompt") { $0.hasSuffix("   ...>") }
         try tmux.type("'never run'")
+        // Ctrl-C reaches the shell as SIGINT at once, and the terminal flushes input not read yet: wait for the
+        // echo first, so that the text is in the line editor when the interrupt comes.
+        try await tmux.wait(for: "the pending text") { $0.hasSuffix("   ...> 'never run'") }
         try tmux.press("C-c")
         try await tmux.wait(for: "a fresh prompt") { $0.hasSuffix("   ...> 'never run'\ndqlite>") }
         try tmux.type("SELECT 5 AS five;")

@@ -1,5 +1,6 @@
 import Dqlite
 import DqliteLocalCluster
+import DqliteTestSupport
 import Foundation
 
 /// A 3-node cluster of Debian's `dqlite-demo` (go-dqlite 1.11.5's `app` package on libdqlite 1.11.1): an

@@ -1,5 +1,6 @@
 import Dqlite
 import DqliteLocalCluster
+import DqliteTestSupport
 import Foundation
 import Synchronization
 

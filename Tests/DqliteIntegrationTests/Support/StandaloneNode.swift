@@ -1,5 +1,6 @@
 import DqliteLocalCluster
 import DqliteServer
+import DqliteTestSupport
 import Foundation
 
 /// One node outside a ``LocalCluster`` and not yet a member (it waits to be added), of either server

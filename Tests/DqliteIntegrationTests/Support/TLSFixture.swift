@@ -1,3 +1,4 @@
+import DqliteTestSupport
 import Foundation
 import Synchronization
 

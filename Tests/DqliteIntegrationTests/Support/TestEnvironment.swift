@@ -1,4 +1,5 @@
 import Dqlite
+import DqliteTestSupport
 import DqliteWire
 import Foundation
 

@@ -4,15 +4,17 @@ import Foundation
 import Glibc
 import Synchronization
 
-// Adapted from Tests/DqliteClientTests/Support/FaultProxy.swift (POSIX sockets, one thread per direction,
-// frame splitting). Changed: no address rewriting (nodes advertise the proxy with --address and listen on
-// --bind), raft peer connections (first request CONNECT) pass through untouched, and more faults: delay,
-// trickle, half-open, blackhole, reset, truncate, corrupt, and a callback fired when a request passes (to kill
-// a node at an exact moment).
-
-/// A TCP proxy in front of one dqlite node. The node advertises the proxy's address, so clients *and* raft
-/// peers reach it through the proxy; faults apply to client connections only (a connection whose first
-/// request is CONNECT is raft traffic and is forwarded byte for byte).
+/// A TCP proxy in front of one dqlite node, for tests: byte-level faults a real network produces, made
+/// deterministic. Plain POSIX sockets and one thread per direction; frames are split after the 8-byte
+/// protocol handshake.
+///
+/// Two ways to put it in front of a node:
+/// - The node advertises the proxy's address (`--address`, listening on `--bind`): clients *and* raft peers
+///   reach it through the proxy (``init(target:reservation:)``). Faults apply to client connections only (a
+///   connection whose first request is CONNECT is raft traffic and is forwarded byte for byte).
+/// - In front of a node that advertises its own address (``init(target:)``): the node's address in SERVER and
+///   SERVERS answers (LEADER, CLUSTER) is replaced by the proxy's (same length: both are `127.0.0.1:` and a
+///   5-digit port), so leader discovery keeps the client on the proxy.
 ///
 /// - ``mode`` applies to every client connection while it is set: ``Mode/delay(_:)``,
 ///   ``Mode/trickle(bytes:pause:)``, ``Mode/halfOpen`` (nothing is forwarded either way and nothing is closed:
@@ -20,9 +22,9 @@ import Synchronization
 ///   (requests are forwarded, answers dropped; dead afterwards too).
 /// - An armed ``Rule`` fires once, on the first client request it matches, with an ``Action`` on that
 ///   request and its answer.
-final class FaultProxy: Sendable {
+package final class FaultProxy: Sendable {
     /// A fault applied to every client connection while set.
-    enum Mode: Sendable, Equatable, CustomStringConvertible {
+    package enum Mode: Sendable, Equatable, CustomStringConvertible {
         case pass
         /// Each forwarded chunk waits this long (both directions).
         case delay(Duration)
@@ -33,7 +35,7 @@ final class FaultProxy: Sendable {
         /// Requests are forwarded, answers are dropped; the connections are then dead.
         case blackhole
 
-        var description: String {
+        package var description: String {
             switch self {
             case .pass: return "pass"
             case .delay(let delay): return "delay \(delay)"
@@ -45,7 +47,7 @@ final class FaultProxy: Sendable {
     }
 
     /// How an answer frame is damaged.
-    enum Corruption: Sendable, Equatable, CustomStringConvertible {
+    package enum Corruption: Sendable, Equatable, CustomStringConvertible {
         /// The header's type byte becomes 0xEE (no such message).
         case headerType
         /// The header announces 0xFFFF_FFFF words (32 GiB).
@@ -55,7 +57,7 @@ final class FaultProxy: Sendable {
         /// The last 8 bytes of the body become 0xAB (a ROWS frame then has no end marker).
         case trailingGarbage
 
-        var description: String {
+        package var description: String {
             switch self {
             case .headerType: return "header type"
             case .hugeLength: return "huge length"
@@ -66,7 +68,7 @@ final class FaultProxy: Sendable {
     }
 
     /// What happens to the request a rule matched, and to its answer.
-    enum Action: Sendable, CustomStringConvertible {
+    package enum Action: Sendable, CustomStringConvertible {
         /// Forward the request, then call `callback` (on the proxy's thread), e.g. to kill the node. The answer,
         /// should one still come, is dropped: the client learns nothing but that the connection died.
         case forwardThen(@Sendable () -> Void)
@@ -80,8 +82,13 @@ final class FaultProxy: Sendable {
         case corruptAnswer(Corruption)
         /// Close both sides without forwarding the request (it never reaches the node).
         case cutWithoutForwarding
+        /// Forward the request and this many frames of its answer (a row stream), then close both sides: the
+        /// request has run by the time the client sees its connection end.
+        case cutAfterAnswerFrames(Int)
+        /// Forward the request, drop its answer, then close both sides (``cutAfterAnswerFrames(_:)`` with 0).
+        package static var forwardThenCut: Action { .cutAfterAnswerFrames(0) }
 
-        var description: String {
+        package var description: String {
             switch self {
             case .forwardThen: return "forward then callback"
             case .blackholeAnswer: return "blackhole answer"
@@ -89,24 +96,40 @@ final class FaultProxy: Sendable {
             case .resetAnswer: return "reset instead of answer"
             case .corruptAnswer(let corruption): return "corrupt answer (\(corruption))"
             case .cutWithoutForwarding: return "cut without forwarding"
+            case .cutAfterAnswerFrames(0): return "forwarded then cut"
+            case .cutAfterAnswerFrames(let count): return "cut after \(count) answer frames"
             }
         }
     }
 
     /// A one-shot rule: fires on the first client request `matches` accepts (`connection` identifies the
     /// proxied connection, so a rule can follow one transaction).
-    struct Rule: Sendable {
-        var matches: @Sendable (_ connection: Int, _ request: Request) -> Bool
-        var action: Action
+    package struct Rule: Sendable {
+        package var matches: @Sendable (_ connection: Int, _ request: Request) -> Bool
+        package var action: Action
+
+        package init(matches: @escaping @Sendable (_ connection: Int, _ request: Request) -> Bool, action: Action) {
+            self.matches = matches
+            self.action = action
+        }
 
         /// EXEC_SQL or QUERY_SQL whose SQL contains `text`.
-        static func sql(containing text: String, _ action: Action) -> Rule {
+        package static func sql(containing text: String, _ action: Action) -> Rule {
             Rule(matches: { _, request in FaultProxy.sql(of: request)?.contains(text) == true }, action: action)
+        }
+
+        /// A request of `type` (EXEC_SQL or QUERY_SQL) whose SQL contains `text`, ignoring case.
+        package static func sql(_ type: RequestType, containing text: String, _ action: Action) -> Rule {
+            Rule(
+                matches: { _, request in
+                    guard request.type == type, let sql = FaultProxy.sql(of: request) else { return false }
+                    return sql.uppercased().contains(text.uppercased())
+                }, action: action)
         }
     }
 
     /// The SQL of EXEC_SQL and QUERY_SQL requests.
-    static func sql(of request: Request) -> String? {
+    package static func sql(of request: Request) -> String? {
         switch request {
         case .execSQL(let call), .querySQL(let call): return call.sql
         default: return nil
@@ -114,12 +137,14 @@ final class FaultProxy: Sendable {
     }
 
     /// The address clients and peers dial (`127.0.0.1:port`).
-    let address: String
+    package let address: String
     /// The node's real (bind) address.
-    let target: String
+    package let target: String
 
     private let reservation: LoopbackPortReservation
     private let targetPort: UInt16
+    /// The bytes of ``target`` and ``address`` when SERVER/SERVERS answers are rewritten.
+    private let rewrite: (from: [UInt8], to: [UInt8])?
     private let listener: Int32
     private let state = Mutex(State())
 
@@ -145,6 +170,8 @@ final class FaultProxy: Sendable {
         case truncate(Int)
         case reset
         case corrupt(Corruption)
+        /// Let this many more frames through, then close both sides.
+        case cutAfter(Int)
     }
 
     /// One proxied connection.
@@ -198,12 +225,36 @@ final class FaultProxy: Sendable {
     }
 
     /// Starts a proxy on a reserved loopback port in front of `target` (`127.0.0.1:port`).
-    init(target: String, reservation: LoopbackPortReservation) throws {
+    package convenience init(target: String, reservation: LoopbackPortReservation) throws {
+        try self.init(target: target, reservation: reservation, rewriteAddresses: false)
+    }
+
+    /// Starts a proxy on a fresh loopback port in front of `target`, a node that advertises its own address:
+    /// SERVER and SERVERS answers name the proxy instead. The port is released by ``stop()``.
+    package convenience init(target: String) async throws {
+        let reservation = try await LoopbackPorts.reserve(count: 1)[0]
+        do {
+            try self.init(target: target, reservation: reservation, rewriteAddresses: true)
+        } catch {
+            reservation.release()
+            throw error
+        }
+    }
+
+    private init(target: String, reservation: LoopbackPortReservation, rewriteAddresses: Bool) throws {
         guard let colon = target.lastIndex(of: ":"), let port = UInt16(target[target.index(after: colon)...]) else {
-            throw FaultTestFailure("bad proxy target \(target)")
+            throw FaultProxyError("bad proxy target \(target)")
+        }
+        if rewriteAddresses {
+            guard reservation.address.utf8.count == target.utf8.count else {
+                throw FaultProxyError("\(reservation.address) and \(target) differ in length: cannot rewrite addresses")
+            }
+            self.rewrite = (Array(target.utf8), Array(reservation.address.utf8))
+        } else {
+            self.rewrite = nil
         }
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard listener >= 0 else { throw FaultTestFailure("socket: \(String(cString: strerror(errno)))") }
+        guard listener >= 0 else { throw FaultProxyError("socket: \(String(cString: strerror(errno)))") }
         var reuse: Int32 = 1
         _ = setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
         var address = Self.loopback(port: reservation.port)
@@ -215,7 +266,7 @@ final class FaultProxy: Sendable {
         guard bound == 0, listen(listener, 128) == 0 else {
             let reason = String(cString: strerror(errno))
             Glibc.close(listener)
-            throw FaultTestFailure("cannot listen on \(reservation.address): \(reason)")
+            throw FaultProxyError("cannot listen on \(reservation.address): \(reason)")
         }
         self.reservation = reservation
         self.address = reservation.address
@@ -226,17 +277,17 @@ final class FaultProxy: Sendable {
     }
 
     /// The current mode.
-    var mode: Mode {
+    package var mode: Mode {
         get { state.withLock { $0.mode } }
         set { state.withLock { $0.mode = newValue } }
     }
 
     /// Arms `rule` (replacing any rule that has not fired).
-    func arm(_ rule: Rule) { state.withLock { $0.rule = rule } }
+    package func arm(_ rule: Rule) { state.withLock { $0.rule = rule } }
 
     /// Disarms the rule; true if it had not fired.
     @discardableResult
-    func disarm() -> Bool {
+    package func disarm() -> Bool {
         state.withLock { state in
             defer { state.rule = nil }
             return state.rule != nil
@@ -244,30 +295,30 @@ final class FaultProxy: Sendable {
     }
 
     /// Calls `observer` with every client request that passes (nil: stop).
-    func observe(_ observer: (@Sendable (Request) -> Void)?) { state.withLock { $0.observer = observer } }
+    package func observe(_ observer: (@Sendable (Request) -> Void)?) { state.withLock { $0.observer = observer } }
 
     /// The answers dropped by ``Action/blackholeAnswer``, in order: the response type's name, and the code of a
     /// FAILURE (`FAILURE 5`).
-    var droppedAnswers: [String] { state.withLock { $0.dropped } }
+    package var droppedAnswers: [String] { state.withLock { $0.dropped } }
 
     /// Client connections seen so far (raft peer connections are not counted).
-    var clientConnections: Int { state.withLock { $0.clientConnections } }
+    package var clientConnections: Int { state.withLock { $0.clientConnections } }
 
     /// Every rule that fired, in order.
-    var fired: [String] { state.withLock { $0.fired } }
+    package var fired: [String] { state.withLock { $0.fired } }
 
     /// Client connections that are dead (half-open or blackholed) and still held open.
-    var silentConnections: Int {
+    package var silentConnections: Int {
         state.withLock { $0.links.filter { $0.state.withLock { $0.silent && !$0.closing } }.count }
     }
 
     /// Closes every client connection (FIN) — e.g. to release connections left silent by a fault.
-    func closeClientConnections() {
+    package func closeClientConnections() {
         for link in state.withLock({ $0.links }) where link.state.withLock({ $0.kind != .peer }) { link.close() }
     }
 
     /// Stops accepting, closes every connection, waits for the listener, releases the port.
-    func stop() async {
+    package func stop() async {
         state.withLock { $0.stopping = true }
         _ = shutdown(listener, Int32(SHUT_RDWR))
         let deadline = ContinuousClock.now + .seconds(5)
@@ -406,6 +457,9 @@ final class FaultProxy: Sendable {
                 case .corruptAnswer(let corruption):
                     link.state.withLock { $0.answerAction = .corrupt(corruption) }
                     guard Self.sendAll(link.server, frame[...]) else { return }
+                case .cutAfterAnswerFrames(let count):
+                    link.state.withLock { $0.answerAction = .cutAfter(max(0, count)) }
+                    guard Self.sendAll(link.server, frame[...]) else { return }
                 }
             }
         }
@@ -434,8 +488,13 @@ final class FaultProxy: Sendable {
                 }
                 if silent { continue }
                 switch link.state.withLock({ state -> AnswerAction? in
-                    defer { state.answerAction = nil }
-                    return state.answerAction
+                    let action = state.answerAction
+                    if case .cutAfter(let left) = action, left > 0 {
+                        state.answerAction = .cutAfter(left - 1)
+                    } else {
+                        state.answerAction = nil
+                    }
+                    return action
                 }) {
                 case .drop?:
                     link.state.withLock { $0.silent = true }
@@ -453,8 +512,16 @@ final class FaultProxy: Sendable {
                     return
                 case .corrupt(let corruption)?:
                     Self.corrupt(&frame, corruption)
-                case nil:
+                case .cutAfter(0)?:
+                    link.close()
+                    return
+                case .cutAfter?, nil:
                     break
+                }
+                if let rewrite,
+                    frame[4] == ResponseType.server.rawValue || frame[4] == ResponseType.servers.rawValue
+                {
+                    Self.replace(rewrite.from, with: rewrite.to, in: &frame)
                 }
                 switch mode {
                 case .delay(let delay):
@@ -490,7 +557,7 @@ final class FaultProxy: Sendable {
         }
     }
 
-    static func corrupt(_ frame: inout [UInt8], _ corruption: Corruption) {
+    package static func corrupt(_ frame: inout [UInt8], _ corruption: Corruption) {
         switch corruption {
         case .headerType:
             frame[4] = 0xEE
@@ -537,7 +604,8 @@ final class FaultProxy: Sendable {
     }
 
     private static func sleep(_ duration: Duration) {
-        let microseconds = max(0, Int(duration.milliseconds * 1000))
+        let (seconds, attoseconds) = duration.components
+        let microseconds = max(0, Int(seconds) * 1_000_000 + Int(attoseconds / 1_000_000_000_000))
         if microseconds > 0 { usleep(UInt32(clamping: microseconds)) }
     }
 
@@ -571,5 +639,40 @@ final class FaultProxy: Sendable {
         let words = Int(buffer[0]) | Int(buffer[1]) << 8 | Int(buffer[2]) << 16 | Int(buffer[3]) << 24
         let length = 8 + words * 8
         return buffer.count >= length ? length : nil
+    }
+
+    private static func replace(_ pattern: [UInt8], with replacement: [UInt8], in bytes: inout [UInt8]) {
+        guard !pattern.isEmpty, pattern.count == replacement.count, bytes.count >= pattern.count else { return }
+        var index = 0
+        while index <= bytes.count - pattern.count {
+            if bytes[index..<index + pattern.count].elementsEqual(pattern) {
+                bytes.replaceSubrange(index..<index + pattern.count, with: replacement)
+                index += pattern.count
+            } else {
+                index += 1
+            }
+        }
+    }
+}
+
+/// The proxy could not be set up.
+package struct FaultProxyError: Error, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
+}
+
+/// Runs `body` with a ``FaultProxy`` in front of `target` (rewriting its address in SERVER and SERVERS
+/// answers); the proxy is stopped afterwards, also when `body` throws.
+package func withFaultProxy<Result>(
+    target: String, isolation: isolated (any Actor)? = #isolation, _ body: (FaultProxy) async throws -> Result
+) async throws -> Result {
+    let proxy = try await FaultProxy(target: target)
+    do {
+        let result = try await body(proxy)
+        await proxy.stop()
+        return result
+    } catch {
+        await proxy.stop()
+        throw error
     }
 }

@@ -5,20 +5,18 @@ import Synchronization
     import Glibc
 #endif
 
-// Adapted from Tests/DqliteIntegrationTests/Support/Subprocess.swift (ChildProcess): test targets cannot share
-// code. Added: `signal(_:)` without waiting (SIGSTOP/SIGCONT), and a bounded tail of the log for messages.
-
-/// A child process whose stdout and stderr go to a log file. The owner stops it; every wait is asynchronous
-/// (polling with `Task.sleep`) and bounded, so no cooperative thread blocks.
-final class ChildProcess: Sendable {
+/// A child process whose stdout and stderr go to a log file, for tests (`dqlite-node`, go-dqlite's tools,
+/// openssl, stunnel). The owner stops it (``kill(signal:grace:)``, ``terminate(grace:)``); every wait is
+/// asynchronous (polling with `Task.sleep`) and bounded, so no cooperative thread blocks.
+package final class ChildProcess: Sendable {
     /// The program and its arguments, for messages.
-    let commandLine: String
+    package let commandLine: String
     /// Where its output goes (appended: a restarted node keeps one log).
-    let log: URL
+    package let log: URL
     /// The size of the log when this process started: ``output()`` is what it wrote after that.
-    let logOffset: UInt64
+    package let logOffset: UInt64
     /// Its process id.
-    let pid: Int32
+    package let pid: Int32
     private let process: Mutex<Process>
 
     private init(commandLine: String, log: URL, logOffset: UInt64, process: sending Process) {
@@ -29,11 +27,15 @@ final class ChildProcess: Sendable {
         self.process = Mutex(process)
     }
 
-    /// Starts `executable` with its output appended to `log` (created if missing).
-    static func launch(_ executable: String, _ arguments: [String], log: URL) throws -> ChildProcess {
+    /// Starts `executable` in `directory` (default: the current one) with its output appended to `log`
+    /// (created if missing).
+    package static func launch(_ executable: String, _ arguments: [String], log: URL, in directory: URL? = nil)
+        throws -> ChildProcess
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         if !FileManager.default.fileExists(atPath: log.path) {
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         }
@@ -46,7 +48,7 @@ final class ChildProcess: Sendable {
             try process.run()
         } catch {
             try? handle.close()
-            throw FaultTestFailure("cannot start \(executable): \(error)")
+            throw Subprocess.Failure(description: "cannot start \(executable): \(error)")
         }
         try? handle.close()
         return ChildProcess(
@@ -55,15 +57,15 @@ final class ChildProcess: Sendable {
     }
 
     /// True until the process has exited (and been reaped).
-    var isRunning: Bool { process.withLock { $0.isRunning } }
+    package var isRunning: Bool { process.withLock { $0.isRunning } }
 
     /// The exit status (or the signal number for a killed process), once it has exited.
-    var exitStatus: Int32? {
+    package var exitStatus: Int32? {
         process.withLock { $0.isRunning ? nil : $0.terminationStatus }
     }
 
-    /// Everything this process wrote so far.
-    func output() -> String {
+    /// Everything this process wrote so far (not what earlier processes wrote to the same log).
+    package func output() -> String {
         guard let handle = try? FileHandle(forReadingFrom: log) else { return "" }
         defer { try? handle.close() }
         handle.seek(toFileOffset: logOffset)
@@ -71,16 +73,16 @@ final class ChildProcess: Sendable {
     }
 
     /// The last `limit` characters of ``output()``.
-    func tail(_ limit: Int = 2000) -> String { String(output().suffix(limit)) }
+    package func tail(_ limit: Int = 2000) -> String { String(output().suffix(limit)) }
 
-    /// Sends `signal` without waiting.
-    func signal(_ signal: Int32) {
+    /// Sends `signal` without waiting (SIGSTOP, SIGCONT).
+    package func signal(_ signal: Int32) {
         guard isRunning else { return }
         _ = Glibc.kill(pid, signal)
     }
 
     /// Waits until the process exits; false if it still runs after `timeout`.
-    func waitForExit(timeout: Duration) async -> Bool {
+    package func waitForExit(timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while isRunning {
             guard ContinuousClock.now < deadline else { return false }
@@ -91,16 +93,17 @@ final class ChildProcess: Sendable {
 
     /// Waits until the output contains `text`; throws with the output if the process exits first or the
     /// text does not appear within `timeout`.
-    func waitForOutput(containing text: String, timeout: Duration) async throws {
+    package func waitForOutput(containing text: String, timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
         while true {
             if output().contains(text) { return }
             guard isRunning else {
-                throw FaultTestFailure(
-                    "\(commandLine) exited (\(exitStatus ?? -1)) before printing \"\(text)\":\n\(tail())")
+                throw Subprocess.Failure(
+                    description: "\(commandLine) exited (\(exitStatus ?? -1)) before printing \"\(text)\":\n\(tail())")
             }
             guard ContinuousClock.now < deadline else {
-                throw FaultTestFailure("\(commandLine) did not print \"\(text)\" within \(timeout):\n\(tail())")
+                throw Subprocess.Failure(
+                    description: "\(commandLine) did not print \"\(text)\" within \(timeout):\n\(tail())")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -108,12 +111,17 @@ final class ChildProcess: Sendable {
 
     /// Sends `signal` (default SIGKILL) and waits until the process is gone (SIGKILL after `grace` if it
     /// ignores another signal). A stopped process is continued first so that SIGTERM can act.
-    func kill(signal: Int32 = SIGKILL, grace: Duration = .seconds(10)) async {
+    package func kill(signal: Int32 = SIGKILL, grace: Duration = .seconds(10)) async {
         guard isRunning else { return }
         _ = Glibc.kill(pid, signal)
         if signal != SIGKILL { _ = Glibc.kill(pid, SIGCONT) }
         if await waitForExit(timeout: grace) { return }
         _ = Glibc.kill(pid, SIGKILL)
         _ = await waitForExit(timeout: .seconds(10))
+    }
+
+    /// SIGTERM, then SIGKILL if it has not exited after `grace`.
+    package func terminate(grace: Duration = .seconds(5)) async {
+        await kill(signal: SIGTERM, grace: grace)
     }
 }
