@@ -36,9 +36,13 @@ struct LeaderDiscoveryTests {
         return try Node(server)
     }
 
-    static func configuration(timeout: Duration = .seconds(2)) -> DqliteLeaderDiscovery.Configuration {
+    /// Discovery settings for scripted nodes. The probe timeout is what a silent node costs; it is generous
+    /// (1 s) so that a node that does answer is never taken for a silent one on a loaded machine.
+    static func configuration(timeout: Duration = .seconds(2), probeTimeout: Duration = .seconds(1))
+        -> DqliteLeaderDiscovery.Configuration
+    {
         .init(
-            connection: .init(connectTimeout: .milliseconds(500)), probeTimeout: .milliseconds(300), timeout: timeout,
+            connection: .init(connectTimeout: .seconds(2)), probeTimeout: probeTimeout, timeout: timeout,
             backoffBase: .milliseconds(20), backoffCap: .milliseconds(100))
     }
 
@@ -74,7 +78,7 @@ struct LeaderDiscoveryTests {
         let bAddress = b.server.address
         let a = try await Self.node(leader: { _ in .server(id: 2, address: bAddress) })
         let discovery = DqliteLeaderDiscovery(
-            seeds: [a.address], configuration: Self.configuration(timeout: .milliseconds(300)))
+            seeds: [a.address], configuration: Self.configuration(timeout: .seconds(1)))
         let error = try await #require(throws: DqliteError.self) { try await discovery.connectToLeader() }
         #expect(error.code == .noLeader)
         #expect(error.attempts.contains { $0.address == a.server.address && $0.outcome.contains("did not confirm") })
@@ -106,12 +110,12 @@ struct LeaderDiscoveryTests {
             try await Self.node(leader: { _ in .server(id: 0, address: "") }),
         ]
         let discovery = DqliteLeaderDiscovery(
-            seeds: nodes.map(\.address), configuration: Self.configuration(timeout: .milliseconds(1500)))
+            seeds: nodes.map(\.address), configuration: Self.configuration(timeout: .seconds(2)))
         let clock = ContinuousClock()
         let start = clock.now
         let error = try await #require(throws: DqliteError.self) { try await discovery.connectToLeader() }
         #expect(error.code == .noQuorum)
-        #expect(clock.now - start < .seconds(6))  // the search ends (its deadline is 1.5 s)
+        #expect(clock.now - start < .seconds(8))  // the search ends (its deadline is 2 s)
         #expect(error.attempts.count == 2)
         #expect(error.attempts.allSatisfy { $0.outcome == "no leader known" })
         #expect(nodes.allSatisfy { $0.leaderRequests >= 2 })  // several rounds, with backoff
@@ -127,7 +131,7 @@ struct LeaderDiscoveryTests {
         let noLeader = try await Self.node(leader: { _ in .server(id: 0, address: "") })
         let discovery = DqliteLeaderDiscovery(
             seeds: [try DqliteNodeAddress(deadAddress), try DqliteNodeAddress(silent.address), noLeader.address],
-            configuration: Self.configuration(timeout: .milliseconds(200)))
+            configuration: Self.configuration(timeout: .milliseconds(500)))
         let error = try await #require(throws: DqliteError.self) { try await discovery.connectToLeader() }
         var outcomes: [String: String] = [:]
         for attempt in error.attempts { outcomes[attempt.address] = attempt.outcome }

@@ -115,12 +115,17 @@ struct RowStreamTests {
         }
         let connection = try await DqliteConnection.connect(
             to: DqliteNodeAddress(server.address), configuration: Self.configuration)
+        // Cancel only once the reader has rows in hand and waits for more (not while the request is sent).
+        let (reading, started) = AsyncStream.makeStream(of: Void.self)
         let task = Task {
             try await connection.withRows(.querySQL(SQLCall(sql: "SELECT n")), timeout: .seconds(30)) { rows in
-                try await rows.collect()
+                var row: [WireValue] = []
+                _ = try await rows.next(into: &row)
+                started.yield()
+                return try await rows.collect()
             }
         }
-        try await Task.sleep(for: .milliseconds(200))
+        for await _ in reading { break }
         task.cancel()
         let result = await task.result
         guard case .failure(let error as DqliteError) = result else {
