@@ -172,11 +172,16 @@ private final class Handler: ChannelInboundHandler {
     }
 
     /// Writes one PART frame, and the next when it has gone out (so the client's reading paces the stream).
+    ///
+    /// The next write is a new event-loop task, not a call from the completion callback: a write into a
+    /// socket with room completes at once, and calling on from there recursed until the event loop's stack
+    /// overflowed (SIGSEGV) when the client read fast enough.
     private func writeNextPart(_ context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
         let buffer = context.channel.allocator.buffer(bytes: HostileServer.partFrame)
+        let loop = context.eventLoop.assumeIsolated()
         context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenSuccess { [self] in
-            self.writeNextPart(context)
+            loop.execute { self.writeNextPart(context) }
         }
     }
 }
