@@ -233,18 +233,44 @@ public final class DqliteConnection: Sendable {
         let loop = channel.eventLoop
         let frame = loop.makePromise(of: Frame.self)
         let handler = self.handler
-        loop.execute { handler.value.nextFrame(deadline: deadline, promise: frame) }
+        if loop.inEventLoop {
+            handler.value.nextFrame(deadline: deadline, promise: frame)
+        } else {
+            loop.execute { handler.value.nextFrame(deadline: deadline, promise: frame) }
+        }
+        return try await awaitFrames(frame, cancellable: cancellable)
+    }
+
+    /// Waits for the next frames of a row stream: every frame queued when the first is there (at most `max`),
+    /// in one event-loop hop. Cancellation as in ``nextFrame(deadline:cancellable:)``.
+    func nextFrames(max: Int, deadline: NIODeadline, cancellable: Bool) async throws -> CircularBuffer<Frame> {
+        let loop = channel.eventLoop
+        let frames = loop.makePromise(of: CircularBuffer<Frame>.self)
+        let handler = self.handler
+        if loop.inEventLoop {
+            handler.value.nextFrames(max: max, deadline: deadline, promise: frames)
+        } else {
+            loop.execute { handler.value.nextFrames(max: max, deadline: deadline, promise: frames) }
+        }
+        return try await awaitFrames(frames, cancellable: cancellable)
+    }
+
+    private func awaitFrames<Value: Sendable>(_ promise: EventLoopPromise<Value>, cancellable: Bool) async throws
+        -> Value
+    {
+        let loop = channel.eventLoop
+        let handler = self.handler
         do {
             if cancellable {
                 return try await withTaskCancellationHandler {
-                    try await frame.futureResult.get()
+                    try await promise.futureResult.get()
                 } onCancel: {
                     loop.execute {
                         handler.value.abandonWait(DqliteError(.cancelled, "reading rows was cancelled", node: nil))
                     }
                 }
             }
-            return try await frame.futureResult.get()
+            return try await promise.futureResult.get()
         } catch {
             var failure = asDqliteError(error)
             if failure.node == nil { failure.node = address.description }
