@@ -191,7 +191,7 @@ extension DqliteConnection {
     /// Sends QUERY or QUERY_SQL and returns a reader for its rows (read it to the end, or ``DqliteRowReader/close()``).
     /// A FAILURE answer throws at once. Prefer ``withRows(_:timeout:_:)``, which always closes the reader.
     public func startRows(_ request: Request, timeout: Duration? = nil) async throws -> DqliteRowReader {
-        try Self.validate(request, node: address.description)
+        try Self.validate(request, address: address)
         guard request.type == .query || request.type == .querySQL else {
             throw DqliteError(
                 .invalidRequest, "rows come from QUERY or QUERY_SQL, not \(request.type.name)",
