@@ -31,6 +31,8 @@
 // anything runs (NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor), so that
 // a task and its connection's event loop share a thread instead of handing every request and answer between
 // two threads. The default is Swift's own global executor, as an application gets it.
+// `--executor loop` instead turns on the client's opt-in `runsSessionsOnEventLoop` (a task executor preference
+// for the connection's event loop while a session's work runs).
 //
 // `--write-gate` (diagnostic, write workloads) lets one write at a time leave this process (a FIFO gate
 // around each write call, in the benchmark, not in the client): dqlite runs one write transaction at a time,
@@ -74,7 +76,9 @@ enum EndToEnd {
         }
         if options.workload.writes { BusyRetryMetrics.bootstrap() }
         let nodes = try options.cluster.map { try DqliteNodeAddress($0) }
-        let client = DqliteClient(configuration: .init(nodes: nodes, database: options.database))
+        var configuration = DqliteClient.Configuration(nodes: nodes, database: options.database)
+        configuration.runsSessionsOnEventLoop = options.executor == "loop"
+        let client = DqliteClient(configuration: configuration)
         defer { client.shutdown() }
         return try await ClientWorkloads(client: client, options: options).run()
     }
@@ -154,8 +158,8 @@ struct Options {
             case "--write-gate": writeGate = true
             case "--executor":
                 executor = try value(argument)
-                guard executor == "default" || executor == "nio" else {
-                    throw BenchmarkFailure("--executor is default or nio")
+                guard executor == "default" || executor == "nio" || executor == "loop" else {
+                    throw BenchmarkFailure("--executor is default, nio or loop")
                 }
             default: throw BenchmarkFailure("unknown argument \(argument)")
             }

@@ -50,6 +50,16 @@ extension DqliteClient {
         /// Attempts for a statement whose connection failed before it ran (not leader, connection lost
         /// before sending, …) or that is safe to repeat (reads, idempotent calls). Default 3.
         public var maximumAttempts: Int
+        /// Runs the work of a session (the closure of ``DqliteClient/withConnection(logger:_:)`` and
+        /// ``DqliteClient/withTransaction(retry:logger:_:)``, and the client's own `execute`/`query` calls) on
+        /// its connection's NIO event loop, through a task executor preference. Default false.
+        ///
+        /// A request and its answer then stay on one thread instead of crossing between the event loop and
+        /// Swift's global concurrency pool twice, which is most of the latency of a small request. The cost:
+        /// your code inside those closures runs on an event loop too, and other connections on that loop wait
+        /// while it computes. Turn it on only if that code does not block (no blocking I/O, locks held long,
+        /// or heavy computation). Rows read outside those closures are not affected.
+        public var runsSessionsOnEventLoop: Bool = false
 
         /// A configuration for `database` on the cluster reachable through `nodes`.
         public init(

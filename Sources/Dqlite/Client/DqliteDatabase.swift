@@ -57,7 +57,7 @@ public struct DqliteDatabase: Sendable {
             pooled: pooled, busyTimeout: client.configuration.busyTimeout, inTransaction: false, logger: logger,
             metrics: client.metrics)
         do {
-            let result = try await body(session)
+            let result = try await onEventLoop(of: pooled) { try await body(session) }
             session.end()
             pool.release(pooled, reusable: true)
             return result
@@ -93,8 +93,10 @@ public struct DqliteDatabase: Sendable {
             let result: Result
             defer { session.end() }
             do {
-                try await session.execute("BEGIN")
-                result = try await body(session)
+                result = try await onEventLoop(of: pooled) {
+                    try await session.execute("BEGIN")
+                    return try await body(session)
+                }
             } catch {
                 let aborted = Self.transactionAbort(error)
                 if let aborted {
@@ -188,6 +190,16 @@ public struct DqliteDatabase: Sendable {
         if kind.meansLeaderChanged { pool.leaderChanged() }
     }
 
+    /// Runs `body` on the connection's event loop when ``DqliteClient/Configuration/runsSessionsOnEventLoop``
+    /// is on, else where it is.
+    private func onEventLoop<Result>(
+        of pooled: PooledConnection, isolation: isolated (any Actor)? = #isolation,
+        _ body: () async throws -> Result
+    ) async throws -> Result {
+        guard client.configuration.runsSessionsOnEventLoop else { return try await body() }
+        return try await withTaskExecutorPreference(pooled.connection.taskExecutor) { try await body() }
+    }
+
     /// Runs `operation` on a leased connection, retrying when that is provably safe.
     private func withRetries<Result>(
         route: StatementRoute, options: DqliteCallOptions, logger: Logger?, keepLease: Bool = false,
@@ -218,7 +230,7 @@ public struct DqliteDatabase: Sendable {
                 metrics: metrics)
             defer { session.end() }
             do {
-                let result = try await operation(session)
+                let result = try await onEventLoop(of: pooled) { try await operation(session) }
                 if !keepLease { pool.release(pooled, reusable: true) }
                 return result
             } catch let error as DqliteError {

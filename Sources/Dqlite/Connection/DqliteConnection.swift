@@ -27,6 +27,8 @@ public final class DqliteConnection: Sendable {
     let channel: any Channel
     let handler: NIOLoopBound<FrameChannelHandler>
     let logger: Logger
+    /// Runs tasks on this connection's event loop (see ``DqliteClient/Configuration/runsSessionsOnEventLoop``).
+    let taskExecutor: EventLoopTaskExecutor
     private let state: NIOLockedValueBox<State>
 
     struct State {
@@ -50,6 +52,7 @@ public final class DqliteConnection: Sendable {
         self.channel = channel
         self.handler = handler
         self.logger = logger
+        self.taskExecutor = EventLoopTaskExecutor(loop: channel.eventLoop)
         self.state = NIOLockedValueBox(State())
     }
 
@@ -199,7 +202,7 @@ public final class DqliteConnection: Sendable {
         let frame = loop.makePromise(of: Frame.self)
         let handler = self.handler
         let channel = self.channel
-        loop.execute {
+        let start = {
             if let refused = handler.value.refuseUnsolicitedFrames() {
                 written.fail(refused)
                 frame.fail(refused)
@@ -208,6 +211,8 @@ public final class DqliteConnection: Sendable {
             channel.writeAndFlush(bytes, promise: written)
             handler.value.nextFrame(deadline: deadline, promise: frame)
         }
+        // Already on the connection's event loop (a task with that executor preference): no hop.
+        if loop.inEventLoop { start() } else { loop.execute(start) }
         do {
             return try await withTaskCancellationHandler {
                 try await frame.futureResult.get()
