@@ -12,6 +12,9 @@ final class EventLoopTaskExecutor: TaskExecutor {
         self.loop = loop
     }
 
+    /// True when called on the executor's event loop.
+    var isCurrent: Bool { loop.inEventLoop }
+
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         loop.execute {
