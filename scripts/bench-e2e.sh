@@ -23,7 +23,8 @@
 #   scan-wire               the server's own streaming rate (raw socket, frames not decoded): the scan ceiling
 #   DIAGNOSTICS=1 adds, Swift side: point-raw (a bare DqliteConnection), point/point-prepared/scan/insert-w1
 #   with `--executor nio` (SwiftNIO's event loops as the global executor), point/point-prepared/insert-w1 with
-#   `--executor loop` (the client's opt-in runsSessionsOnEventLoop), insert-w8 with `--write-gate`, scan
+#   `--executor loop` (the client's opt-in runsSessionsOnEventLoop), insert-w8 with `--serialize-writes` (the
+#   client's opt-in serializesWrites queue), insert-w8 with `--write-gate`, scan
 #   with TCP_QUICKACK re-armed before every read (Benchmarks/EndToEnd/quickack-preload.c, LD_PRELOAD; needs cc);
 #   and scan-wire with TCP_QUICKACK (the server's streaming rate when the client ACKs at once).
 #
@@ -168,6 +169,7 @@ if [ "$DIAGNOSTICS" = 1 ]; then
         "point-prepared-loop|--workload point-prepared --executor loop|"
         "insert-w1-loop|--workload insert --workers 1 --executor loop|"
         "insert-w8-gate|--workload insert --workers 8 --write-gate|"
+        "insert-w8-queue|--workload insert --workers 8 --serialize-writes|"
         "scan-quickack|--workload scan||$QUICKACK"
         "scan-wire-quickack||-workload scan-wire -quickack"
     )

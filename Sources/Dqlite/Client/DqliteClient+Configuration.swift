@@ -60,6 +60,17 @@ extension DqliteClient {
         /// while it computes. Turn it on only if that code does not block (no blocking I/O, locks held long,
         /// or heavy computation). Rows read outside those closures are not affected.
         public var runsSessionsOnEventLoop: Bool = false
+        /// Queues this client's autocommit writes (``DqliteClient/execute(_:options:logger:)`` of a statement
+        /// that is not read-only, outside transactions) so that one at a time is sent, in arrival order.
+        /// Default false.
+        ///
+        /// dqlite runs one write transaction at a time and refuses the others with SQLITE_BUSY, which the client
+        /// then re-sends with backoff: with many concurrent writers that is a race in which a writer can lose
+        /// many times in a row. The queue makes the wait fair and spares the server the refused attempts.
+        /// Writes from other clients and from transactions still meet SQLITE_BUSY (and are retried as usual).
+        /// A queued write waits for those ahead of it; each of those is bounded by its call deadline and the
+        /// busy timeout, and a cancelled task leaves the queue.
+        public var serializesWrites: Bool = false
 
         /// A configuration for `database` on the cluster reachable through `nodes`.
         public init(

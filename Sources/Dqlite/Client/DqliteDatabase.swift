@@ -24,6 +24,13 @@ public struct DqliteDatabase: Sendable {
         -> DqliteExecResult
     {
         let route = StatementRoute(sql: query.sql)
+        if client.configuration.serializesWrites, !route.isReadOnly, route.transactionControl == nil {
+            return try await client.pool(for: name).writeGate.withGate {
+                try await withRetries(route: route, options: options, logger: logger) { session in
+                    try await session.execute(query, options: options)
+                }
+            }
+        }
         return try await withRetries(route: route, options: options, logger: logger) { session in
             try await session.execute(query, options: options)
         }
