@@ -172,11 +172,13 @@ private final class Handler: ChannelInboundHandler {
     }
 
     /// Writes one PART frame, and the next when it has gone out (so the client's reading paces the stream).
+    /// The next write is scheduled rather than called: a write that completes at once (the client reads as
+    /// fast as the frames come) would otherwise recurse until the stack overflows.
     private func writeNextPart(_ context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
         let buffer = context.channel.allocator.buffer(bytes: HostileServer.partFrame)
         context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenSuccess { [self] in
-            self.writeNextPart(context)
+            context.eventLoop.assumeIsolated().execute { self.writeNextPart(context) }
         }
     }
 }
