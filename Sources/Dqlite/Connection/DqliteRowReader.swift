@@ -263,23 +263,38 @@ extension DqliteConnection {
         channel.writeAndFlush(bytes, promise: nil)
         var discarded = 0
         while true {
-            guard let frame = try? await nextFrame(deadline: deadline, cancellable: false) else { return }
-            switch ResponseType(rawValue: frame.header.type) {
-            case .empty?:
-                logger.trace("row stream interrupted", metadata: ["node": "\(address)", "discarded": "\(discarded)"])
-                return
-            case .rows?, .failure?:
-                discarded += 1
-                if discarded > configuration.interruptDrainMaxFrames {
-                    poison(DqliteError(.timeout, "too many frames after INTERRUPT", node: address.description))
+            // Frames are taken in batches: one event-loop hop per batch, not per frame.
+            guard
+                var batch = try? await nextFrames(
+                    max: DqliteRowReader.framesPerBatch, deadline: deadline, cancellable: false)
+            else { return }
+            while let frame = batch.popFirst() {
+                switch ResponseType(rawValue: frame.header.type) {
+                case .empty?:
+                    if !batch.isEmpty {
+                        poison(
+                            DqliteError(
+                                .protocolViolation,
+                                "the server sent \(batch.count) frame(s) after the end of INTERRUPT",
+                                node: address.description))
+                        return
+                    }
+                    logger.trace(
+                        "row stream interrupted", metadata: ["node": "\(address)", "discarded": "\(discarded)"])
+                    return
+                case .rows?, .failure?:
+                    discarded += 1
+                    if discarded > configuration.interruptDrainMaxFrames {
+                        poison(DqliteError(.timeout, "too many frames after INTERRUPT", node: address.description))
+                        return
+                    }
+                default:
+                    poison(
+                        DqliteError(
+                            .protocolViolation, "unexpected message type \(frame.header.type) after INTERRUPT",
+                            node: address.description))
                     return
                 }
-            default:
-                poison(
-                    DqliteError(
-                        .protocolViolation, "unexpected message type \(frame.header.type) after INTERRUPT",
-                        node: address.description))
-                return
             }
         }
     }
