@@ -115,12 +115,21 @@ struct RowStreamTests {
         }
         let connection = try await DqliteConnection.connect(
             to: DqliteNodeAddress(server.address), configuration: Self.configuration)
+        // Cancelled once rows are being read (not while the first answer is still awaited, which would close
+        // the connection instead: the request's outcome would be unknown).
+        let (reading, readingSignal) = AsyncStream<Void>.makeStream()
         let task = Task {
-            try await connection.withRows(.querySQL(SQLCall(sql: "SELECT n")), timeout: .seconds(30)) { rows in
-                try await rows.collect()
+            defer { readingSignal.finish() }
+            return try await connection.withRows(.querySQL(SQLCall(sql: "SELECT n")), timeout: .seconds(30)) { rows in
+                var row: [WireValue] = []
+                _ = try await rows.next(into: &row)
+                readingSignal.yield()
+                return try await rows.collect()
             }
         }
-        try await Task.sleep(for: .milliseconds(200))
+        var readingIterator = reading.makeAsyncIterator()
+        _ = await readingIterator.next()
+        try await Task.sleep(for: .milliseconds(100))
         task.cancel()
         let result = await task.result
         guard case .failure(let error as DqliteError) = result else {
