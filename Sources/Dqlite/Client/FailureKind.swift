@@ -44,19 +44,12 @@ enum FailureKind: Equatable {
     var meansLeaderChanged: Bool { self == .notLeader || self == .indeterminate }
 }
 
-/// Short busy delays (ms), capped at ``cap``; ±25 % jitter.
-///
-/// A dqlite write transaction holds the lock for about 0.5–2 ms (one node) to 15 ms (three), not the tens of
-/// milliseconds SQLite's file-lock schedule (1, 2, 5, 10, … 100 ms) assumes. With that schedule a writer that
-/// had backed off to 25–100 ms kept losing the lock to the others (p99 122 ms with 8 writers, and on three
-/// nodes the odd write refused for the whole 5 s busy timeout); a low cap keeps every writer in the race.
+/// SQLite's busy-handler delays (ms), then 100 ms steps; ±25 % jitter.
 enum BusyBackoff {
-    static let delays: [Int] = [1, 1, 2, 2, 3, 4]
-    /// The delay (ms) once ``delays`` is used up.
-    static let cap = 5
+    static let delays: [Int] = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100]
 
     static func delay(attempt: Int) -> Duration {
-        let base = attempt < delays.count ? delays[attempt] : cap
+        let base = attempt < delays.count ? delays[attempt] : 100
         return .microseconds(Int(Double(base * 1000) * Double.random(in: 0.75...1.25)))
     }
 }
