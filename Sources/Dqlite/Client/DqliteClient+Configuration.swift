@@ -70,6 +70,10 @@ extension DqliteClient {
         /// Writes from other clients and from transactions still meet SQLITE_BUSY (and are retried as usual).
         /// A queued write waits for those ahead of it; each of those is bounded by its call deadline and the
         /// busy timeout, and a cancelled task leaves the queue.
+        ///
+        /// The queue also keeps this client's writes from overlapping in the server's raft log: its write rate
+        /// is at most one per commit latency. When commits are slow (a slow disk, several nodes), concurrent
+        /// writers without it can commit more per second, at the price of busy retries and a long tail.
         public var serializesWrites: Bool = false
 
         /// A configuration for `database` on the cluster reachable through `nodes`.
