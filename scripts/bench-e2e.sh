@@ -9,6 +9,7 @@
 #   ROUNDS=5 DURATION=10 bash scripts/bench-e2e.sh
 #   NODES=3 bash scripts/bench-e2e.sh          # a 3-node cluster (and 3-node dqlite-benchmark runs)
 #   DIAGNOSTICS=1 bash scripts/bench-e2e.sh    # also: point-raw, --executor nio, --write-gate (see below)
+#   ONLY="point scan" bash scripts/bench-e2e.sh   # only these cases (names as in the table)
 #   NICE=-10 bash scripts/bench-e2e.sh         # run the nodes, both clients and dqlite-benchmark at nice -10 (root)
 #   DQB_ROUNDS=0 bash scripts/bench-e2e.sh     # skip dqlite-benchmark;  DQB_DURATION=10 (s, whole seconds)
 #   BENCH_OUT=DIR bash scripts/bench-e2e.sh    # keep everything in DIR (default: a new temp dir)
@@ -21,7 +22,9 @@
 #   sqlite-scan             the in-process reference: libsqlite3 in the Swift process, same table, same decoding
 #   scan-wire               the server's own streaming rate (raw socket, frames not decoded): the scan ceiling
 #   DIAGNOSTICS=1 adds, Swift side: point-raw (a bare DqliteConnection), point/point-prepared/scan/insert-w1
-#   with `--executor nio` (SwiftNIO's event loops as the global executor), insert-w8 with `--write-gate`, scan
+#   with `--executor nio` (SwiftNIO's event loops as the global executor), point/point-prepared/insert-w1 with
+#   `--executor loop` (the client's opt-in runsSessionsOnEventLoop), insert-w8 with `--serialize-writes` (the
+#   client's opt-in serializesWrites queue), insert-w8 with `--write-gate`, scan
 #   with TCP_QUICKACK re-armed before every read (Benchmarks/EndToEnd/quickack-preload.c, LD_PRELOAD; needs cc);
 #   and scan-wire with TCP_QUICKACK (the server's streaming rate when the client ACKs at once).
 #
@@ -162,7 +165,11 @@ if [ "$DIAGNOSTICS" = 1 ]; then
         "point-prepared-nio|--workload point-prepared --executor nio|"
         "scan-nio|--workload scan --executor nio|"
         "insert-w1-nio|--workload insert --workers 1 --executor nio|"
+        "point-loop|--workload point --executor loop|"
+        "point-prepared-loop|--workload point-prepared --executor loop|"
+        "insert-w1-loop|--workload insert --workers 1 --executor loop|"
         "insert-w8-gate|--workload insert --workers 8 --write-gate|"
+        "insert-w8-queue|--workload insert --workers 8 --serialize-writes|"
         "scan-quickack|--workload scan||$QUICKACK"
         "scan-wire-quickack||-workload scan-wire -quickack"
     )
@@ -174,6 +181,7 @@ for round in $(seq 1 "$ROUNDS"); do
     echo "round $round start: $(loadavg)" >>"$OUT/env.txt"
     for entry in "${CASES[@]}"; do
         IFS='|' read -r case swift_args go_args preload <<<"$entry"
+        if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $case "* ]]; then continue; fi
         sides=(swift go)
         if [ $((round % 2)) = 0 ]; then sides=(go swift); fi
         for side in "${sides[@]}"; do

@@ -193,6 +193,10 @@ DIAG = [
     ("point-prepared-nio", "point-prepared", "`point-prepared`, NIO event loops as the global executor"),
     ("scan-nio", "scan", "`scan`, NIO event loops as the global executor"),
     ("insert-w1-nio", "insert-w1", "`insert-w1`, NIO event loops as the global executor"),
+    ("point-loop", "point", "`point`, opt-in `runsSessionsOnEventLoop`"),
+    ("point-prepared-loop", "point-prepared", "`point-prepared`, opt-in `runsSessionsOnEventLoop`"),
+    ("insert-w1-loop", "insert-w1", "`insert-w1`, opt-in `runsSessionsOnEventLoop`"),
+    ("insert-w8-queue", "insert-w8", "`insert-w8`, opt-in `serializesWrites` (the client's FIFO write queue)"),
     ("insert-w8-gate", "insert-w8", "`insert-w8`, one write at a time through a FIFO gate in the benchmark"),
     ("scan-quickack", "scan", "`scan`, TCP_QUICKACK re-armed before every read (LD_PRELOAD shim)"),
 ]

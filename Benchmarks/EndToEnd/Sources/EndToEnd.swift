@@ -31,6 +31,10 @@
 // anything runs (NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor), so that
 // a task and its connection's event loop share a thread instead of handing every request and answer between
 // two threads. The default is Swift's own global executor, as an application gets it.
+// `--executor loop` instead turns on the client's opt-in `runsSessionsOnEventLoop` (a task executor preference
+// for the connection's event loop while a session's work runs).
+//
+// `--serialize-writes` turns on the client's opt-in `serializesWrites` (its own FIFO queue for autocommit writes).
 //
 // `--write-gate` (diagnostic, write workloads) lets one write at a time leave this process (a FIFO gate
 // around each write call, in the benchmark, not in the client): dqlite runs one write transaction at a time,
@@ -58,6 +62,7 @@ enum EndToEnd {
             var report = try await run(options)
             report.extra["executor"] = options.executor
             if options.writeGate { report.extra["write_gate"] = "on" }
+            if options.serializeWrites { report.extra["serialize_writes"] = "on" }
             print(report.json())
         } catch {
             FileHandle.standardError.write(Data("dqlite-e2e: \(error)\n".utf8))
@@ -74,7 +79,10 @@ enum EndToEnd {
         }
         if options.workload.writes { BusyRetryMetrics.bootstrap() }
         let nodes = try options.cluster.map { try DqliteNodeAddress($0) }
-        let client = DqliteClient(configuration: .init(nodes: nodes, database: options.database))
+        var configuration = DqliteClient.Configuration(nodes: nodes, database: options.database)
+        configuration.runsSessionsOnEventLoop = options.executor == "loop"
+        configuration.serializesWrites = options.serializeWrites
+        let client = DqliteClient(configuration: configuration)
         defer { client.shutdown() }
         return try await ClientWorkloads(client: client, options: options).run()
     }
@@ -121,6 +129,7 @@ struct Options {
     var sqliteDirectory = "/tmp"
     var executor = "default"
     var writeGate = false
+    var serializeWrites = false
 
     init(_ arguments: ArraySlice<String>) throws {
         var arguments = arguments
@@ -152,10 +161,11 @@ struct Options {
             case "--sqlite-mode": sqliteMode = try value(argument)
             case "--sqlite-dir": sqliteDirectory = try value(argument)
             case "--write-gate": writeGate = true
+            case "--serialize-writes": serializeWrites = true
             case "--executor":
                 executor = try value(argument)
-                guard executor == "default" || executor == "nio" else {
-                    throw BenchmarkFailure("--executor is default or nio")
+                guard executor == "default" || executor == "nio" || executor == "loop" else {
+                    throw BenchmarkFailure("--executor is default, nio or loop")
                 }
             default: throw BenchmarkFailure("unknown argument \(argument)")
             }

@@ -50,6 +50,31 @@ extension DqliteClient {
         /// Attempts for a statement whose connection failed before it ran (not leader, connection lost
         /// before sending, …) or that is safe to repeat (reads, idempotent calls). Default 3.
         public var maximumAttempts: Int
+        /// Runs the work of a session (the closure of ``DqliteClient/withConnection(logger:_:)`` and
+        /// ``DqliteClient/withTransaction(retry:logger:_:)``, and the client's own `execute`/`query` calls) on
+        /// its connection's NIO event loop, through a task executor preference. Default false.
+        ///
+        /// A request and its answer then stay on one thread instead of crossing between the event loop and
+        /// Swift's global concurrency pool twice, which is most of the latency of a small request. The cost:
+        /// your code inside those closures runs on an event loop too, and other connections on that loop wait
+        /// while it computes. Turn it on only if that code does not block (no blocking I/O, locks held long,
+        /// or heavy computation). Rows read outside those closures are not affected.
+        public var runsSessionsOnEventLoop: Bool = false
+        /// Queues this client's autocommit writes (``DqliteClient/execute(_:options:logger:)`` of a statement
+        /// that is not read-only, outside transactions) so that one at a time is sent, in arrival order.
+        /// Default false.
+        ///
+        /// dqlite runs one write transaction at a time and refuses the others with SQLITE_BUSY, which the client
+        /// then re-sends with backoff: with many concurrent writers that is a race in which a writer can lose
+        /// many times in a row. The queue makes the wait fair and spares the server the refused attempts.
+        /// Writes from other clients and from transactions still meet SQLITE_BUSY (and are retried as usual).
+        /// A queued write waits for those ahead of it; each of those is bounded by its call deadline and the
+        /// busy timeout, and a cancelled task leaves the queue.
+        ///
+        /// The queue also keeps this client's writes from overlapping in the server's raft log: its write rate
+        /// is at most one per commit latency. When commits are slow (a slow disk, several nodes), concurrent
+        /// writers without it can commit more per second, at the price of busy retries and a long tail.
+        public var serializesWrites: Bool = false
 
         /// A configuration for `database` on the cluster reachable through `nodes`.
         public init(

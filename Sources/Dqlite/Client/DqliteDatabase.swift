@@ -24,6 +24,13 @@ public struct DqliteDatabase: Sendable {
         -> DqliteExecResult
     {
         let route = StatementRoute(sql: query.sql)
+        if client.configuration.serializesWrites, !route.isReadOnly, route.transactionControl == nil {
+            return try await client.pool(for: name).writeGate.withGate {
+                try await withRetries(route: route, options: options, logger: logger) { session in
+                    try await session.execute(query, options: options)
+                }
+            }
+        }
         return try await withRetries(route: route, options: options, logger: logger) { session in
             try await session.execute(query, options: options)
         }
@@ -57,7 +64,7 @@ public struct DqliteDatabase: Sendable {
             pooled: pooled, busyTimeout: client.configuration.busyTimeout, inTransaction: false, logger: logger,
             metrics: client.metrics)
         do {
-            let result = try await body(session)
+            let result = try await onEventLoop(of: pooled) { try await body(session) }
             session.end()
             pool.release(pooled, reusable: true)
             return result
@@ -93,8 +100,10 @@ public struct DqliteDatabase: Sendable {
             let result: Result
             defer { session.end() }
             do {
-                try await session.execute("BEGIN")
-                result = try await body(session)
+                result = try await onEventLoop(of: pooled) {
+                    try await session.execute("BEGIN")
+                    return try await body(session)
+                }
             } catch {
                 let aborted = Self.transactionAbort(error)
                 if let aborted {
@@ -188,6 +197,16 @@ public struct DqliteDatabase: Sendable {
         if kind.meansLeaderChanged { pool.leaderChanged() }
     }
 
+    /// Runs `body` on the connection's event loop when ``DqliteClient/Configuration/runsSessionsOnEventLoop``
+    /// is on, else where it is.
+    private func onEventLoop<Result>(
+        of pooled: PooledConnection, isolation: isolated (any Actor)? = #isolation,
+        _ body: () async throws -> Result
+    ) async throws -> Result {
+        guard client.configuration.runsSessionsOnEventLoop else { return try await body() }
+        return try await withTaskExecutorPreference(pooled.connection.taskExecutor) { try await body() }
+    }
+
     /// Runs `operation` on a leased connection, retrying when that is provably safe.
     private func withRetries<Result>(
         route: StatementRoute, options: DqliteCallOptions, logger: Logger?, keepLease: Bool = false,
@@ -218,7 +237,7 @@ public struct DqliteDatabase: Sendable {
                 metrics: metrics)
             defer { session.end() }
             do {
-                let result = try await operation(session)
+                let result = try await onEventLoop(of: pooled) { try await operation(session) }
                 if !keepLease { pool.release(pooled, reusable: true) }
                 return result
             } catch let error as DqliteError {

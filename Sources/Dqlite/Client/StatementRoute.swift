@@ -1,4 +1,5 @@
 import DqliteSQL
+import NIOConcurrencyHelpers
 
 /// How a statement travels, decided from its text (protocol.md §3.5, dqlite18.md).
 ///
@@ -20,7 +21,40 @@ struct StatementRoute: Sendable, Hashable {
     /// How many statements the text holds (the query API takes exactly one).
     var statementCount: Int
 
+    /// The route of `sql`, from a small cache of recent statement texts (the splitter runs once per text).
     init(sql: String) {
+        if let cached = StatementRoute.cache.route(for: sql) {
+            self = cached
+            return
+        }
+        self.init(parsing: sql)
+        StatementRoute.cache.store(self, for: sql)
+    }
+
+    /// Routes already computed, by SQL text. Bounded: emptied when full; long texts are not kept.
+    static let cache = RouteCache()
+
+    final class RouteCache: Sendable {
+        static let capacity = 256
+        static let maxTextLength = 4096
+        private let routes = NIOLockedValueBox([String: StatementRoute]())
+
+        func route(for sql: String) -> StatementRoute? {
+            guard sql.utf8.count <= RouteCache.maxTextLength else { return nil }
+            return routes.withLockedValue { $0[sql] }
+        }
+
+        func store(_ route: StatementRoute, for sql: String) {
+            guard sql.utf8.count <= RouteCache.maxTextLength else { return }
+            routes.withLockedValue { routes in
+                if routes.count >= RouteCache.capacity { routes.removeAll(keepingCapacity: true) }
+                routes[sql] = route
+            }
+        }
+    }
+
+    /// Computes the route of `sql` with the statement splitter.
+    init(parsing sql: String) {
         let (statements, remainder) = StatementSplitter.split(sql)
         var all = statements
         if let last = StatementSplitter.finishing(remainder) { all.append(last) }

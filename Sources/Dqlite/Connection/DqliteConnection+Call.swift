@@ -18,7 +18,7 @@ extension DqliteConnection {
     ///   ``Configuration/defaultCallTimeout``).
     @discardableResult
     public func call(_ request: Request, timeout: Duration? = nil) async throws -> Response {
-        try Self.validate(request, node: address.description)
+        try Self.validate(request, address: address)
         if request.type == .query || request.type == .querySQL {
             throw DqliteError(
                 .invalidRequest, "\(request.type.name) answers with rows: use withRows(_:timeout:_:)",
@@ -68,8 +68,9 @@ extension DqliteConnection {
     }
 
     /// Refuses requests that would crash, hang or misuse a server (protocol.md §8).
-    static func validate(_ request: Request, node: String) throws {
-        func refuse(_ why: String) -> DqliteError { DqliteError(.invalidRequest, why, node: node) }
+    static func validate(_ request: Request, address: DqliteNodeAddress) throws {
+        // The address is formatted only when a request is refused.
+        func refuse(_ why: String) -> DqliteError { DqliteError(.invalidRequest, why, node: address.description) }
         switch request {
         case .heartbeat:
             throw refuse("HEARTBEAT is implemented by no server (1.11.1 never answers it); it is never sent")

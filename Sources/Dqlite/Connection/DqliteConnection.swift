@@ -27,6 +27,8 @@ public final class DqliteConnection: Sendable {
     let channel: any Channel
     let handler: NIOLoopBound<FrameChannelHandler>
     let logger: Logger
+    /// Runs tasks on this connection's event loop (see ``DqliteClient/Configuration/runsSessionsOnEventLoop``).
+    let taskExecutor: EventLoopTaskExecutor
     private let state: NIOLockedValueBox<State>
 
     struct State {
@@ -50,6 +52,7 @@ public final class DqliteConnection: Sendable {
         self.channel = channel
         self.handler = handler
         self.logger = logger
+        self.taskExecutor = EventLoopTaskExecutor(loop: channel.eventLoop)
         self.state = NIOLockedValueBox(State())
     }
 
@@ -199,7 +202,7 @@ public final class DqliteConnection: Sendable {
         let frame = loop.makePromise(of: Frame.self)
         let handler = self.handler
         let channel = self.channel
-        loop.execute {
+        let start = {
             if let refused = handler.value.refuseUnsolicitedFrames() {
                 written.fail(refused)
                 frame.fail(refused)
@@ -208,6 +211,8 @@ public final class DqliteConnection: Sendable {
             channel.writeAndFlush(bytes, promise: written)
             handler.value.nextFrame(deadline: deadline, promise: frame)
         }
+        // Already on the connection's event loop (a task with that executor preference): no hop.
+        if loop.inEventLoop { start() } else { loop.execute(start) }
         do {
             return try await withTaskCancellationHandler {
                 try await frame.futureResult.get()
@@ -233,18 +238,44 @@ public final class DqliteConnection: Sendable {
         let loop = channel.eventLoop
         let frame = loop.makePromise(of: Frame.self)
         let handler = self.handler
-        loop.execute { handler.value.nextFrame(deadline: deadline, promise: frame) }
+        if loop.inEventLoop {
+            handler.value.nextFrame(deadline: deadline, promise: frame)
+        } else {
+            loop.execute { handler.value.nextFrame(deadline: deadline, promise: frame) }
+        }
+        return try await awaitFrames(frame, cancellable: cancellable)
+    }
+
+    /// Waits for the next frames of a row stream: every frame queued when the first is there (at most `max`),
+    /// in one event-loop hop. Cancellation as in ``nextFrame(deadline:cancellable:)``.
+    func nextFrames(max: Int, deadline: NIODeadline, cancellable: Bool) async throws -> CircularBuffer<Frame> {
+        let loop = channel.eventLoop
+        let frames = loop.makePromise(of: CircularBuffer<Frame>.self)
+        let handler = self.handler
+        if loop.inEventLoop {
+            handler.value.nextFrames(max: max, deadline: deadline, promise: frames)
+        } else {
+            loop.execute { handler.value.nextFrames(max: max, deadline: deadline, promise: frames) }
+        }
+        return try await awaitFrames(frames, cancellable: cancellable)
+    }
+
+    private func awaitFrames<Value: Sendable>(_ promise: EventLoopPromise<Value>, cancellable: Bool) async throws
+        -> Value
+    {
+        let loop = channel.eventLoop
+        let handler = self.handler
         do {
             if cancellable {
                 return try await withTaskCancellationHandler {
-                    try await frame.futureResult.get()
+                    try await promise.futureResult.get()
                 } onCancel: {
                     loop.execute {
                         handler.value.abandonWait(DqliteError(.cancelled, "reading rows was cancelled", node: nil))
                     }
                 }
             }
-            return try await frame.futureResult.get()
+            return try await promise.futureResult.get()
         } catch {
             var failure = asDqliteError(error)
             if failure.node == nil { failure.node = address.description }

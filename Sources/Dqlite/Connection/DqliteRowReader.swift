@@ -5,7 +5,8 @@ import NIOCore
 /// Reads the rows of one QUERY / QUERY_SQL result, frame by frame, as the caller asks for them.
 ///
 /// Only one frame is decoded at a time and the socket is read only as rows are consumed, so memory stays
-/// bounded however large the result. Each batch (frame) read has its own deadline.
+/// bounded however large the result. Frames are taken from the connection in batches (those already
+/// received, at most ``framesPerBatch``), one event-loop hop per batch; each batch read has its own deadline.
 ///
 /// Read to the end, or call ``close()``: that sends INTERRUPT and drains the rest of the stream. A reader
 /// that is simply dropped (or whose task was cancelled) is cleaned up by the connection's next request,
@@ -21,6 +22,11 @@ public struct DqliteRowReader: Sendable {
     let stream: UInt64
     let timeout: Duration?
     private var rows: RowsDecoder
+    /// Frames taken from the connection and not decoded yet.
+    private var pending = CircularBuffer<Frame>()
+
+    /// The most frames taken from the connection in one hop.
+    static let framesPerBatch = 32
 
     init(connection: DqliteConnection, stream: UInt64, first: RowsDecoder, timeout: Duration?) {
         self.connection = connection
@@ -33,6 +39,17 @@ public struct DqliteRowReader: Sendable {
 
     /// Decodes the next row into `row` (reusing its storage); false at the end of the result.
     public mutating func next(into row: inout [WireValue]) async throws -> Bool {
+        while !isFinished {
+            if try nextReceived(into: &row) { return true }
+            if isFinished { return false }
+            try await readNextFrame()
+        }
+        return false
+    }
+
+    /// Decodes the next row from the frames already received, without suspending. False when there is none:
+    /// the result is finished (``isFinished``), or the next frame has to be awaited.
+    mutating func nextReceived(into row: inout [WireValue]) throws -> Bool {
         while !isFinished {
             do {
                 if try rows.next(into: &row) { return true }
@@ -48,7 +65,15 @@ public struct DqliteRowReader: Sendable {
                 finish()
                 return false
             }
-            try await readNextFrame()
+            guard let frame = pending.popFirst() else { return false }
+            guard connection.isActiveStream(stream) else {
+                pending.removeAll()
+                isFinished = true
+                throw DqliteError(
+                    .invalidRequest, "this row stream was abandoned: another request was sent on the connection",
+                    node: connection.address.description)
+            }
+            try take(frame)
         }
         return false
     }
@@ -91,21 +116,30 @@ public struct DqliteRowReader: Sendable {
     private mutating func finish() {
         isFinished = true
         connection.endStream(stream)
+        if !pending.isEmpty {
+            // Frames after the end of the result: no request asked for them.
+            let failure = DqliteError(
+                .protocolViolation, "the server sent \(pending.count) frame(s) after the end of a result",
+                node: connection.address.description, outcome: .unknown)
+            pending.removeAll()
+            connection.poison(failure)
+        }
     }
 
     private mutating func readNextFrame() async throws {
         let connection = self.connection
         let stream = self.stream
         let timeout = self.timeout
-        let frame: Frame
+        var batch: CircularBuffer<Frame>
         do {
-            frame = try await connection.exclusivelyKeepingStream {
+            batch = try await connection.exclusivelyKeepingStream {
                 guard connection.isActiveStream(stream) else {
                     throw DqliteError(
                         .invalidRequest, "this row stream was abandoned: another request was sent on the connection",
                         node: connection.address.description)
                 }
-                return try await connection.nextFrame(deadline: connection.deadline(timeout), cancellable: true)
+                return try await connection.nextFrames(
+                    max: Self.framesPerBatch, deadline: connection.deadline(timeout), cancellable: true)
             }
         } catch {
             // Cancelled: the stream stays active so that it is drained (close(), or the next request).
@@ -113,6 +147,13 @@ public struct DqliteRowReader: Sendable {
             finish()
             throw error
         }
+        guard let frame = batch.popFirst() else { return }
+        pending = batch
+        try take(frame)
+    }
+
+    /// Makes `frame`, the next frame of the stream, the current one (or ends the stream with it).
+    private mutating func take(_ frame: Frame) throws {
         switch ResponseType(rawValue: frame.header.type) {
         case .rows?:
             do {
@@ -150,7 +191,7 @@ extension DqliteConnection {
     /// Sends QUERY or QUERY_SQL and returns a reader for its rows (read it to the end, or ``DqliteRowReader/close()``).
     /// A FAILURE answer throws at once. Prefer ``withRows(_:timeout:_:)``, which always closes the reader.
     public func startRows(_ request: Request, timeout: Duration? = nil) async throws -> DqliteRowReader {
-        try Self.validate(request, node: address.description)
+        try Self.validate(request, address: address)
         guard request.type == .query || request.type == .querySQL else {
             throw DqliteError(
                 .invalidRequest, "rows come from QUERY or QUERY_SQL, not \(request.type.name)",
@@ -222,23 +263,38 @@ extension DqliteConnection {
         channel.writeAndFlush(bytes, promise: nil)
         var discarded = 0
         while true {
-            guard let frame = try? await nextFrame(deadline: deadline, cancellable: false) else { return }
-            switch ResponseType(rawValue: frame.header.type) {
-            case .empty?:
-                logger.trace("row stream interrupted", metadata: ["node": "\(address)", "discarded": "\(discarded)"])
-                return
-            case .rows?, .failure?:
-                discarded += 1
-                if discarded > configuration.interruptDrainMaxFrames {
-                    poison(DqliteError(.timeout, "too many frames after INTERRUPT", node: address.description))
+            // Frames are taken in batches: one event-loop hop per batch, not per frame.
+            guard
+                var batch = try? await nextFrames(
+                    max: DqliteRowReader.framesPerBatch, deadline: deadline, cancellable: false)
+            else { return }
+            while let frame = batch.popFirst() {
+                switch ResponseType(rawValue: frame.header.type) {
+                case .empty?:
+                    if !batch.isEmpty {
+                        poison(
+                            DqliteError(
+                                .protocolViolation,
+                                "the server sent \(batch.count) frame(s) after the end of INTERRUPT",
+                                node: address.description))
+                        return
+                    }
+                    logger.trace(
+                        "row stream interrupted", metadata: ["node": "\(address)", "discarded": "\(discarded)"])
+                    return
+                case .rows?, .failure?:
+                    discarded += 1
+                    if discarded > configuration.interruptDrainMaxFrames {
+                        poison(DqliteError(.timeout, "too many frames after INTERRUPT", node: address.description))
+                        return
+                    }
+                default:
+                    poison(
+                        DqliteError(
+                            .protocolViolation, "unexpected message type \(frame.header.type) after INTERRUPT",
+                            node: address.description))
                     return
                 }
-            default:
-                poison(
-                    DqliteError(
-                        .protocolViolation, "unexpected message type \(frame.header.type) after INTERRUPT",
-                        node: address.description))
-                return
             }
         }
     }

@@ -66,6 +66,8 @@ final class ConnectionPool: Sendable {
     private let factory: Factory
     private let state: NIOLockedValueBox<Locked>
     private let onLeaderChange: @Sendable () -> Void
+    /// Queues autocommit writes when ``DqliteClient/Configuration/serializesWrites`` is on.
+    let writeGate = WriteGate()
 
     init(
         database: String, configuration: Configuration, factory: @escaping Factory,

@@ -29,6 +29,7 @@ public struct DqliteRow: Sendable, RandomAccessCollection, CustomStringConvertib
     }
 
     /// Decodes the value at `index`.
+    @inlinable
     public func decode<Value: DqliteDecodable>(_ type: Value.Type = Value.self, at index: Int) throws(DqliteCodingError)
         -> Value
     {
@@ -38,11 +39,17 @@ public struct DqliteRow: Sendable, RandomAccessCollection, CustomStringConvertib
         do {
             return try Value(dqliteValue: values[index])
         } catch {
-            var located = error
-            located.index = index
-            located.column = columns.names[index]
-            throw located
+            throw located(error, at: index)
         }
+    }
+
+    /// `error` with the column it happened in.
+    @usableFromInline
+    func located(_ error: DqliteCodingError, at index: Int) -> DqliteCodingError {
+        var located = error
+        located.index = index
+        located.column = columns.names.indices.contains(index) ? columns.names[index] : nil
+        return located
     }
 
     /// Decodes the value in the column named `column`.
@@ -57,6 +64,7 @@ public struct DqliteRow: Sendable, RandomAccessCollection, CustomStringConvertib
     }
 
     /// Decodes the row's leading columns into a tuple, e.g. `row.decode((Int, String?).self)`.
+    @inlinable
     public func decode<each Value: DqliteDecodable>(_ types: (repeat each Value).Type) throws(DqliteCodingError) -> (
         repeat each Value
     ) {

@@ -10,8 +10,9 @@ import NIOConcurrencyHelpers
 /// }
 /// ```
 ///
-/// Memory stays bounded however large the result: one frame (about 4 KiB of rows) is decoded at a time and
-/// the server is held back by TCP until the rows are consumed. The sequence is single-pass.
+/// Memory stays bounded however large the result: one frame (about 4 KiB of rows) is decoded at a time, at
+/// most a few dozen received frames wait to be decoded, and the server is held back by TCP until the rows are
+/// consumed. The sequence is single-pass.
 ///
 /// Stopping early (`break`, a thrown error, cancellation) is safe: the client sends INTERRUPT and discards the
 /// rest of the stream before the connection carries its next request. (Servers stream a result to its end
@@ -75,6 +76,16 @@ public struct DqliteRowSequence: AsyncSequence, Sendable {
         var values: [DqliteValue] = []
 
         public mutating func next() async throws -> DqliteRow? {
+            // Rows of frames already received are decoded in place, without suspending.
+            do {
+                if try reader?.nextReceived(into: &values) == true {
+                    return DqliteRow(columns: columns, values: values)
+                }
+            } catch {
+                reader = nil
+                lease?.release()
+                throw error
+            }
             guard var current = reader else { return nil }
             reader = nil  // not held across the await, so a throw leaves nothing half-read behind
             do {
