@@ -202,7 +202,7 @@ public final class DqliteConnection: Sendable {
         let frame = loop.makePromise(of: Frame.self)
         let handler = self.handler
         let channel = self.channel
-        let start = {
+        let start: @Sendable () -> Void = {
             if let refused = handler.value.refuseUnsolicitedFrames() {
                 written.fail(refused)
                 frame.fail(refused)
