@@ -118,24 +118,7 @@ struct BusyTests {
             }
             let clock = ContinuousClock()
             let started = clock.now
-            let failures = await withTaskGroup(of: [String].self) { group in
-                for writer in 0..<writers {
-                    group.addTask {
-                        var failures: [String] = []
-                        for seq in 0..<insertsPerWriter {
-                            do {
-                                try await client.execute("INSERT INTO log (writer, seq) VALUES (\(writer), \(seq))")
-                            } catch {
-                                failures.append("\(type(of: error)): \(error)")
-                            }
-                        }
-                        return failures
-                    }
-                }
-                var all: [String] = []
-                for await failures in group { all += failures }
-                return all
-            }
+            let failures = await concurrentInserts(client, writers: writers, insertsPerWriter: insertsPerWriter)
             let elapsed = clock.now - started
             stop.update { $0 = true }
             let (lockerTransactions, lockerFailures) = await locker.value

@@ -12,24 +12,7 @@ struct WriteQueueTests {
         let insertsPerWriter = 20
         try await withClusterClient(.v1_11, configure: { $0.serializesWrites = true }) { _, client in
             try await client.execute("CREATE TABLE log (writer INTEGER NOT NULL, seq INTEGER NOT NULL)")
-            let failures = await withTaskGroup(of: [String].self) { group in
-                for writer in 0..<writers {
-                    group.addTask {
-                        var failures: [String] = []
-                        for seq in 0..<insertsPerWriter {
-                            do {
-                                try await client.execute("INSERT INTO log (writer, seq) VALUES (\(writer), \(seq))")
-                            } catch {
-                                failures.append("\(error)")
-                            }
-                        }
-                        return failures
-                    }
-                }
-                var all: [String] = []
-                for await failures in group { all += failures }
-                return all
-            }
+            let failures = await concurrentInserts(client, writers: writers, insertsPerWriter: insertsPerWriter)
             #expect(failures.isEmpty, "\(failures.prefix(5))")
             #expect(try await client.scalar("SELECT count(*) FROM log") == writers * insertsPerWriter)
             // Reads and transactions do not go through the queue.

@@ -68,6 +68,29 @@ extension DqliteSession {
 }
 
 /// A failure of the test's own plumbing.
+/// `writers` concurrent tasks each insert `insertsPerWriter` rows `(writer, seq)` into `log` through `client`;
+/// returns every error, described with its type.
+func concurrentInserts(_ client: DqliteClient, writers: Int, insertsPerWriter: Int) async -> [String] {
+    await withTaskGroup(of: [String].self) { group in
+        for writer in 0..<writers {
+            group.addTask {
+                var failures: [String] = []
+                for seq in 0..<insertsPerWriter {
+                    do {
+                        try await client.execute("INSERT INTO log (writer, seq) VALUES (\(writer), \(seq))")
+                    } catch {
+                        failures.append("\(type(of: error)): \(error)")
+                    }
+                }
+                return failures
+            }
+        }
+        var all: [String] = []
+        for await failures in group { all += failures }
+        return all
+    }
+}
+
 struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
