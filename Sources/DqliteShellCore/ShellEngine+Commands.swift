@@ -52,17 +52,7 @@ extension ShellEngine {
             parameters.append(.text(pattern))
         }
         sql += " ORDER BY name;"
-        let statement = sql
-        let bound = parameters
-        guard
-            let rows = await interruptible(
-                item: item, session: session,
-                { () async throws -> [[WireValue]] in
-                    var collector = RowCollector(limit: 1_000_000)
-                    _ = try await session.run(statement, parameters: bound, returnsRows: true, sink: &collector)
-                    return collector.rows
-                })
-        else { return }
+        guard let rows = await catalogRows(sql, parameters, item: item, session: session) else { return }
         emit(rows.compactMap { row in row.first.flatMap(Self.text) }.map { $0 + "\n" }.joined())
     }
 
@@ -76,18 +66,22 @@ extension ShellEngine {
         }
         sql +=
             " ORDER BY tbl_name, CASE type WHEN 'table' THEN 0 WHEN 'view' THEN 0 WHEN 'index' THEN 1 ELSE 2 END, name;"
-        let statement = sql
-        let bound = parameters
-        guard
-            let rows = await interruptible(
-                item: item, session: session,
-                { () async throws -> [[WireValue]] in
-                    var collector = RowCollector(limit: 1_000_000)
-                    _ = try await session.run(statement, parameters: bound, returnsRows: true, sink: &collector)
-                    return collector.rows
-                })
-        else { return }
+        guard let rows = await catalogRows(sql, parameters, item: item, session: session) else { return }
         emit(rows.compactMap { row in row.first.flatMap(Self.text) }.map { $0 + ";\n" }.joined())
+    }
+
+    /// Rows of a catalog query (`.tables`, `.schema`), interruptible; nil if it failed or was interrupted
+    /// (the error has been reported).
+    private func catalogRows(
+        _ statement: String, _ bound: [WireValue], item: PendingItem, session: any ShellSession
+    ) async -> [[WireValue]]? {
+        await interruptible(
+            item: item, session: session,
+            { () async throws -> [[WireValue]] in
+                var collector = RowCollector(limit: 1_000_000)
+                _ = try await session.run(statement, parameters: bound, returnsRows: true, sink: &collector)
+                return collector.rows
+            })
     }
 
     private static func text(_ value: WireValue) -> String? {

@@ -78,21 +78,9 @@ extension ValueFormatter {
     /// text are escaped for display.
     static func sqlLiteral(_ value: WireValue) -> String {
         switch value {
-        case .integer(let v), .unixTime(let v): return String(v)
-        case .float(let v):
-            if v.isNaN { return "NULL" }
-            if v.isInfinite { return v < 0 ? "-1e999" : "1e999" }
-            return v.description
-        case .text(let v), .iso8601(let v):
-            var quoted = "'"
-            for character in v {
-                if character == "'" { quoted.append("'") }
-                quoted.append(character)
-            }
-            return escapingControlCharacters(quoted + "'")
-        case .blob(let v): return "x'" + hex(v) + "'"
-        case .null: return "NULL"
+        case .text, .iso8601: return escapingControlCharacters(SQLDump.literal(value))
         case .boolean(let v): return v ? "TRUE" : "FALSE"
+        default: return SQLDump.literal(value)
         }
     }
 }
