@@ -49,6 +49,23 @@ struct CheckResult: Sendable, Codable {
     mutating func violation(_ text: String) {
         if violations.count < 50 { violations.append(text) }
     }
+
+    /// Tallies one write (`what`, for messages) against whether it is in the final state: an ok write that is
+    /// missing was lost, a failed one that is present took effect, an info one counts either way.
+    mutating func tally(_ operation: Operation, present: Bool, _ what: String) {
+        switch operation.outcome {
+        case .ok where !present:
+            lostWrites += 1
+            violation("\(what) was acknowledged (op \(operation.id)) but is missing")
+        case .fail where present:
+            failedButApplied += 1
+            violation("\(what) failed with \(operation.error ?? "?") (op \(operation.id)) but is present")
+        case .info:
+            if present { infoApplied += 1 } else { infoNotApplied += 1 }
+        default:
+            break
+        }
+    }
 }
 
 /// The set, bank and id/other checkers, and the liveness checks every operation gets.
@@ -66,20 +83,7 @@ enum Checkers {
     /// set: every ok insert is present; no fail insert is present.
     static func checkSet(_ operations: [Operation], _ state: FinalState, _ result: inout CheckResult) {
         for operation in operations where operation.workload == .set {
-            let present = state.setValues.contains(operation.key)
-            switch operation.outcome {
-            case .ok where !present:
-                result.lostWrites += 1
-                result.violation("set: \(operation.key) was acknowledged (op \(operation.id)) but is missing")
-            case .fail where present:
-                result.failedButApplied += 1
-                result.violation(
-                    "set: \(operation.key) failed with \(operation.error ?? "?") (op \(operation.id)) but is present")
-            case .info:
-                if present { result.infoApplied += 1 } else { result.infoNotApplied += 1 }
-            default:
-                break
-            }
+            result.tally(operation, present: state.setValues.contains(operation.key), "set: \(operation.key)")
         }
     }
 
@@ -93,20 +97,8 @@ enum Checkers {
             }
         }
         for operation in operations where operation.workload == .transfer {
-            let logged = state.transfers[operation.key] != nil
-            switch operation.outcome {
-            case .ok where !logged:
-                result.lostWrites += 1
-                result.violation("bank: transfer \(operation.key) was acknowledged but is not logged")
-            case .fail where logged:
-                result.failedButApplied += 1
-                result.violation(
-                    "bank: transfer \(operation.key) failed with \(operation.error ?? "?") but was committed")
-            case .info:
-                if logged { result.infoApplied += 1 } else { result.infoNotApplied += 1 }
-            default:
-                break
-            }
+            result.tally(
+                operation, present: state.transfers[operation.key] != nil, "bank: transfer \(operation.key)")
         }
         var expected: [Int64: Int64] = [:]
         for id in 1...Int64(Schema.accounts) { expected[id] = Schema.initialBalance }
@@ -130,27 +122,13 @@ enum Checkers {
     static func checkIDOther(_ operations: [Operation], _ state: FinalState, _ result: inout CheckResult) {
         for operation in operations where operation.workload == .idOther {
             let row = state.idOther[operation.key]
-            switch operation.outcome {
-            case .ok:
-                guard let row else {
-                    result.lostWrites += 1
-                    result.violation("id/other: tag \(operation.key) was acknowledged but is missing")
-                    continue
-                }
-                if row.id != row.other || row.id != operation.returned || row.other != operation.expected {
-                    result.idOtherMismatches += 1
-                    result.violation(
-                        "id/other: tag \(operation.key) has id \(row.id), other \(row.other); the client expected "
-                            + "\(operation.expected ?? -1) and was given \(operation.returned ?? -1)")
-                }
-            case .fail where row != nil:
-                result.failedButApplied += 1
+            result.tally(operation, present: row != nil, "id/other: tag \(operation.key)")
+            guard operation.outcome == .ok, let row else { continue }
+            if row.id != row.other || row.id != operation.returned || row.other != operation.expected {
+                result.idOtherMismatches += 1
                 result.violation(
-                    "id/other: tag \(operation.key) failed with \(operation.error ?? "?") but is present")
-            case .info:
-                if row != nil { result.infoApplied += 1 } else { result.infoNotApplied += 1 }
-            default:
-                break
+                    "id/other: tag \(operation.key) has id \(row.id), other \(row.other); the client expected "
+                        + "\(operation.expected ?? -1) and was given \(operation.returned ?? -1)")
             }
         }
     }
