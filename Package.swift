@@ -112,7 +112,8 @@ let package = Package(
         ),
         // Deterministic message generation (SplitMix64) shared by tests, fuzz seeds and the arm64 proof.
         .target(
-            name: "DqliteWireTestSupport", dependencies: ["DqliteWire", "DqliteWireJSON"], swiftSettings: strictSettings),
+            name: "DqliteWireTestSupport", dependencies: ["DqliteWire", "DqliteWireJSON"], swiftSettings: strictSettings
+        ),
         // `dqlite-wire decode`: a wire dissector for captured dqlite traffic.
         .executableTarget(
             name: "dqlite-wire",
@@ -132,7 +133,8 @@ let package = Package(
         // libedit (Debian's libedit-dev): line editing and history for the shell.
         .systemLibrary(name: "CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         // The dqlite shell's REPL logic: statement splitting, dot-commands, result rendering, line editing.
-        .target(name: "DqliteShellCore", dependencies: ["DqliteWire", "DqliteSQL", "CEdit"], swiftSettings: strictSettings),
+        .target(
+            name: "DqliteShellCore", dependencies: ["DqliteWire", "DqliteSQL", "CEdit"], swiftSettings: strictSettings),
         // SQL text analysis without a parser: statement splitting (strings, comments, triggers) and the
         // classification that routes statements to QUERY or EXEC. Used by the client and the shell.
         .target(name: "DqliteSQL", swiftSettings: strictSettings),
@@ -158,7 +160,7 @@ let package = Package(
         .testTarget(
             name: "DqliteServerTests",
             dependencies: [
-                "DqliteServer", "DqliteLocalCluster", "DqliteWire",
+                "CDqlite", "DqliteServer", "DqliteLocalCluster", "DqliteWire",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSettings

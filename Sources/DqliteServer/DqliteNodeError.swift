@@ -62,6 +62,8 @@ public struct DqliteNodeError: Error, Hashable, Sendable, CustomStringConvertibl
         public static let setSnapshotParameters = Operation("dqlite_node_set_snapshot_params")
         /// `dqlite_node_set_failure_domain`.
         public static let setFailureDomain = Operation("dqlite_node_set_failure_domain")
+        /// `dqlite_node_set_connect_func` (the raft connect function with TCP_NODELAY).
+        public static let setConnectFunction = Operation("dqlite_node_set_connect_func")
         /// `dqlite_node_start`.
         public static let start = Operation("dqlite_node_start")
         /// `dqlite_node_stop`.

@@ -1,3 +1,4 @@
+import DqliteSQL
 import DqliteShellCore
 import DqliteWire
 import Foundation

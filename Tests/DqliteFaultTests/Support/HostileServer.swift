@@ -28,6 +28,8 @@ final class HostileServer: Sendable {
         case close
         /// Send ROWS frames ending in PART forever (also after INTERRUPT), as fast as the client reads.
         case endlessRows
+        /// Send these responses one byte at a time, `interval` apart (a slowloris).
+        case trickle([Response], interval: Duration)
     }
 
     typealias Script = @Sendable (_ request: Request, _ address: String) -> Reply
@@ -160,6 +162,8 @@ private final class Handler: ChannelInboundHandler {
                 case .endlessRows:
                     streaming = true
                     writeNextPart(context)
+                case .trickle(let responses, let interval):
+                    trickle(context, HostileServer.bytes(responses)[...], interval: interval)
                 }
             }
         } catch {
@@ -169,6 +173,19 @@ private final class Handler: ChannelInboundHandler {
 
     private func write(_ context: ChannelHandlerContext, _ bytes: [UInt8]) {
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
+    }
+
+    /// Writes the first byte now and the rest one byte per `interval`, while the connection is open.
+    private func trickle(_ context: ChannelHandlerContext, _ bytes: ArraySlice<UInt8>, interval: Duration) {
+        guard context.channel.isActive, let first = bytes.first else { return }
+        write(context, [first])
+        let rest = bytes.dropFirst()
+        guard !rest.isEmpty else { return }
+        let loop = context.eventLoop.assumeIsolated()
+        loop.scheduleTask(in: .nanoseconds(Int64(interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000))) {
+            [self] in
+            self.trickle(context, rest, interval: interval)
+        }
     }
 
     /// Writes one PART frame, and the next when it has gone out (so the client's reading paces the stream).
