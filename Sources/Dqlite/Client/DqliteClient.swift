@@ -34,8 +34,9 @@ public final class DqliteClient: Sendable, Service {
     public let discovery: DqliteLeaderDiscovery
     let backgroundLogger: Logger
     let metrics: ClientMetrics
-    private let pools = NIOLockedValueBox<[String: ConnectionPool]>([:])
-    private let closed = NIOLockedValueBox(false)
+    /// The pools by database, and whether the client is shut down: one lock, so that a pool is either created
+    /// before `shutdown()` (and shut down by it) or refused after it.
+    private let pools = NIOLockedValueBox<(byDatabase: [String: ConnectionPool], closed: Bool)>(([:], false))
 
     /// Creates a client. No connection is made until the first call.
     public init(configuration: Configuration, backgroundLogger: Logger? = nil) {
@@ -61,13 +62,16 @@ public final class DqliteClient: Sendable, Service {
 
     /// Closes every connection; later calls fail with ``DqliteError/Code/poolClosed``.
     public func shutdown() {
-        closed.withLockedValue { $0 = true }
-        for pool in allPools { pool.shutDown() }
+        let all = pools.withLockedValue { state in
+            state.closed = true
+            return Array(state.byDatabase.values)
+        }
+        for pool in all { pool.shutDown() }
     }
 
-    var isShutDown: Bool { closed.withLockedValue { $0 } }
+    var isShutDown: Bool { pools.withLockedValue { $0.closed } }
 
-    private var allPools: [ConnectionPool] { pools.withLockedValue { Array($0.values) } }
+    private var allPools: [ConnectionPool] { pools.withLockedValue { Array($0.byDatabase.values) } }
 
     /// Another database of the same cluster (its own pool; the leader search is shared).
     public func database(_ name: String) -> DqliteDatabase { DqliteDatabase(client: self, name: name) }
@@ -121,9 +125,9 @@ public final class DqliteClient: Sendable, Service {
     // MARK: - Pools
 
     func pool(for database: String) throws -> ConnectionPool {
-        if isShutDown { throw DqliteError(.poolClosed, "the client is shut down") }
-        return pools.withLockedValue { pools in
-            if let pool = pools[database] { return pool }
+        try pools.withLockedValue { state in
+            if state.closed { throw DqliteError(.poolClosed, "the client is shut down") }
+            if let pool = state.byDatabase[database] { return pool }
             let settings = configuration.pool
             let pool = ConnectionPool(
                 database: database,
@@ -139,14 +143,16 @@ public final class DqliteClient: Sendable, Service {
                     self.discovery.forgetLeader()
                     self.leaderChanged(except: database)
                 })
-            pools[database] = pool
+            state.byDatabase[database] = pool
             return pool
         }
     }
 
     /// Every other database's pool learns of the leader change too (they all point at the same leader).
     private func leaderChanged(except database: String) {
-        let others = pools.withLockedValue { pools in pools.filter { $0.key != database }.map(\.value) }
+        let others = pools.withLockedValue { state in
+            state.byDatabase.filter { $0.key != database }.map(\.value)
+        }
         for pool in others { pool.dropIdleConnections() }
     }
 

@@ -24,14 +24,15 @@ public struct DqliteDatabase: Sendable {
         -> DqliteExecResult
     {
         let route = StatementRoute(sql: query.sql)
-        if client.configuration.serializesWrites, !route.isReadOnly, route.transactionControl == nil {
+        try Self.refuseTransactionControl(route)
+        if client.configuration.serializesWrites, !route.isReadOnly {
             return try await client.pool(for: name).writeGate.withGate {
-                try await withRetries(route: route, options: options, logger: logger) { session in
+                try await withRetries(route: route, options: options, logger: logger) { session, _, options in
                     try await session.execute(query, options: options)
                 }
             }
         }
-        return try await withRetries(route: route, options: options, logger: logger) { session in
+        return try await withRetries(route: route, options: options, logger: logger) { session, _, options in
             try await session.execute(query, options: options)
         }
     }
@@ -43,35 +44,47 @@ public struct DqliteDatabase: Sendable {
         -> DqliteRowSequence
     {
         let route = StatementRoute(sql: query.sql)
-        return try await withRetries(route: route, options: options, logger: logger, keepLease: true) { session in
+        try Self.refuseTransactionControl(route)
+        return try await withRetries(route: route, options: options, logger: logger, keepLease: true) {
+            session, lease, options in
             let rows = try await session.query(query, options: options)
             guard let reader = rows.reader else {
-                try client.pool(for: name).release(session.pooled, reusable: true)
+                lease.release(reusable: true)
                 return rows
             }
-            return DqliteRowSequence(reader: reader, lease: .init(session.pooled, pool: try client.pool(for: name)))
+            // The stream owns the lease from here: given back when it ends or is dropped.
+            return DqliteRowSequence(reader: reader, lease: lease)
         }
     }
 
     /// Runs `body` with one leased connection to the leader (database open), then gives it back.
+    ///
+    /// The connection goes back to the pool whatever `body` throws (cancellation included). If the statements
+    /// that `body` ran left a transaction open (a BEGIN or SAVEPOINT without its COMMIT), it is rolled back
+    /// first, with a warning, so the next user of the connection never inherits it; if that ROLLBACK fails, the
+    /// connection is closed instead (which ends the transaction on the server).
     public func withConnection<Result>(logger: Logger? = nil, _ body: (DqliteSession) async throws -> Result)
         async throws -> Result
     {
         let logger = logger ?? client.backgroundLogger
         let pool = try client.pool(for: name)
-        let pooled = try await lease(pool, logger: logger)
+        let lease = PoolLease(try await self.lease(pool, logger: logger), pool: pool)
+        // Whatever is thrown below, the slot comes back (closed, when nothing else decided).
+        defer { lease.release(reusable: false) }
+        let pooled = lease.pooled
         let session = DqliteSession(
             pooled: pooled, busyTimeout: client.configuration.busyTimeout, inTransaction: false, logger: logger,
             metrics: client.metrics)
         do {
             let result = try await onEventLoop(of: pooled) { try await body(session) }
             session.end()
-            pool.release(pooled, reusable: true)
+            lease.release(reusable: await endOpenTransaction(session, logger: logger))
             return result
         } catch {
             session.end()
-            release(pooled, pool: pool, after: error)
-            throw error
+            let reusable = await endOpenTransaction(session, logger: logger)
+            release(lease, after: error, reusable: reusable)
+            throw Self.typed(error)
         }
     }
 
@@ -86,6 +99,8 @@ public struct DqliteDatabase: Sendable {
     ///   server if it is still open.
     /// - SQLITE_BUSY on a statement is retried with backoff (up to the busy timeout); SQLITE_BUSY_SNAPSHOT is
     ///   reported, since only restarting the transaction helps.
+    /// - Cancellation throws ``DqliteError/Code/cancelled``; the connection goes back to the pool whatever is
+    ///   thrown (closed when the transaction's state on it is not known to be clean).
     public func withTransaction<Result>(
         retry: DqliteTransactionRetry = .never, logger: Logger? = nil, _ body: (DqliteSession) async throws -> Result
     ) async throws -> Result {
@@ -93,21 +108,24 @@ public struct DqliteDatabase: Sendable {
         let pool = try client.pool(for: name)
         var attempt = 1
         while true {
-            let pooled = try await lease(pool, logger: logger)
+            let lease = PoolLease(try await self.lease(pool, logger: logger), pool: pool)
+            // Whatever is thrown below (cancellation included), the slot comes back: closed, unless a path
+            // below gave it back as reusable first. Closing ends the transaction on the server.
+            defer { lease.release(reusable: false) }
+            let pooled = lease.pooled
             let session = DqliteSession(
                 pooled: pooled, busyTimeout: client.configuration.busyTimeout, inTransaction: true, logger: logger,
                 metrics: client.metrics)
-            let result: Result
             defer { session.end() }
+            let result: Result
             do {
                 result = try await onEventLoop(of: pooled) {
                     try await session.execute("BEGIN")
                     return try await body(session)
                 }
             } catch {
-                let aborted = Self.transactionAbort(error)
-                if let aborted {
-                    release(pooled, pool: pool, after: error)
+                if let aborted = Self.transactionAbort(error) {
+                    release(lease, after: error)
                     if attempt < retry.maximumAttempts {
                         attempt += 1
                         client.metrics.retriesTransaction.increment()
@@ -117,19 +135,19 @@ public struct DqliteDatabase: Sendable {
                     }
                     throw aborted
                 }
-                // The body failed (or BEGIN did): roll back on a healthy connection.
-                if pooled.isUsable, (try? await session.execute("ROLLBACK")) != nil {
-                    pool.release(pooled, reusable: true)
-                } else {
-                    pool.release(pooled, reusable: false)
-                }
-                throw error
+                // The body failed (or BEGIN did): roll back on a healthy connection, else close it.
+                var rolledBack = false
+                if pooled.isUsable { rolledBack = (try? await session.execute("ROLLBACK")) != nil }
+                lease.release(reusable: rolledBack)
+                // Rolled back (or its connection closed): nothing of the transaction was committed.
+                throw Self.typed(error, outcome: .notApplied)
             }
             do {
                 try await session.execute("COMMIT")
-            } catch let error as DqliteError {
+            } catch {
+                let error = Self.dqliteError(error)
                 // Never ROLLBACK after a failed COMMIT: close the connection instead.
-                pool.release(pooled, reusable: false)
+                lease.release(reusable: false)
                 if FailureKind(error, inTransaction: true).meansLeaderChanged { pool.leaderChanged() }
                 // Refused before it ran (not leader, database closed by a leadership change): nothing was
                 // committed, so the transaction is aborted — and may be re-run.
@@ -144,7 +162,7 @@ public struct DqliteDatabase: Sendable {
                     }
                     throw aborted
                 }
-                if error.outcome == .unknown {
+                if error.outcome == .unknown, error.code != .cancelled {
                     var ambiguous = DqliteError(
                         .ambiguousCommit, "COMMIT was sent but its outcome is unknown: \(error.message)",
                         resultCode: error.resultCode, node: error.node, underlying: error, outcome: .unknown)
@@ -153,7 +171,7 @@ public struct DqliteDatabase: Sendable {
                 }
                 throw error
             }
-            pool.release(pooled, reusable: true)
+            lease.release(reusable: true)
             return result
         }
     }
@@ -174,7 +192,9 @@ public struct DqliteDatabase: Sendable {
 
     // MARK: - Internals
 
-    private func lease(_ pool: ConnectionPool, logger: Logger) async throws -> PooledConnection {
+    private func lease(_ pool: ConnectionPool, logger: Logger, until callDeadline: ContinuousClock.Instant? = nil)
+        async throws -> PooledConnection
+    {
         let clock = ContinuousClock()
         let start = clock.now
         defer {
@@ -183,18 +203,67 @@ public struct DqliteDatabase: Sendable {
                     (clock.now - start).components.attoseconds / 1_000_000_000 + (clock.now - start).components.seconds
                         * 1_000_000_000))
         }
-        return try await pool.lease(deadline: start + client.configuration.pool.leaseTimeout, logger: logger)
+        let leaseDeadline = start + client.configuration.pool.leaseTimeout
+        return try await pool.lease(deadline: min(leaseDeadline, callDeadline ?? leaseDeadline), logger: logger)
     }
 
     /// Gives a connection back after an error; a leadership failure drops the pool's other connections.
-    private func release(_ pooled: PooledConnection, pool: ConnectionPool, after error: any Error) {
+    private func release(_ lease: PoolLease, after error: any Error, reusable: Bool = true) {
         guard let failure = error as? DqliteError else {
-            pool.release(pooled, reusable: true)
+            lease.release(reusable: reusable)
             return
         }
         let kind = FailureKind(failure, inTransaction: false)
-        pool.release(pooled, reusable: pooled.isUsable && !kind.meansLeaderChanged)
-        if kind.meansLeaderChanged { pool.leaderChanged() }
+        lease.release(reusable: reusable && lease.pooled.isUsable && !kind.meansLeaderChanged)
+        if kind.meansLeaderChanged { lease.pool.leaderChanged() }
+    }
+
+    /// After a `withConnection` body: rolls back a transaction that its statements left open. Returns whether the
+    /// connection is clean enough to reuse.
+    private func endOpenTransaction(_ session: DqliteSession, logger: Logger) async -> Bool {
+        guard session.pooled.isUsable else { return false }
+        guard session.leftTransactionOpen else { return true }
+        do {
+            try await session.pooled.connection.call(.execSQL(SQLCall(sql: "ROLLBACK")))
+            logger.warning(
+                "dqlite connection handed back with a transaction open: rolled back",
+                metadata: ["node": "\(session.node)", "database": "\(name)"])
+            return true
+        } catch let error as DqliteError where DqliteResultCode.SQLITE_ERROR ~= error.resultCode {
+            // "cannot rollback - no transaction is active": the server had already ended it.
+            return session.pooled.isUsable
+        } catch {
+            logger.warning(
+                "dqlite connection handed back with a transaction open: ROLLBACK failed, connection closed",
+                metadata: ["node": "\(session.node)", "database": "\(name)", "error": "\(error)"])
+            return false
+        }
+    }
+
+    /// BEGIN, COMMIT, ROLLBACK, SAVEPOINT and RELEASE would leave a pooled connection in (or out of) a
+    /// transaction that the next caller inherits: the autocommit API refuses them.
+    static func refuseTransactionControl(_ route: StatementRoute) throws {
+        guard let control = route.transactionControl else { return }
+        throw DqliteError(
+            .invalidRequest,
+            "\(control) is not allowed on the autocommit API (the pooled connection would carry the transaction to "
+                + "its next user): use withTransaction, or a withConnection session")
+    }
+
+    /// The error to rethrow: cancellation becomes ``DqliteError/Code/cancelled`` (with `outcome`); the caller's own
+    /// errors pass through unchanged.
+    static func typed(_ error: any Error, outcome: DqliteError.Outcome = .unknown) -> any Error {
+        guard error is CancellationError else { return error }
+        return DqliteError(.cancelled, "the task was cancelled", underlying: error, outcome: outcome)
+    }
+
+    /// An error of the client's own (COMMIT, ROLLBACK) as a ``DqliteError``.
+    static func dqliteError(_ error: any Error) -> DqliteError {
+        if let error = error as? DqliteError { return error }
+        if error is CancellationError {
+            return DqliteError(.cancelled, "the task was cancelled", underlying: error, outcome: .unknown)
+        }
+        return DqliteError(.protocolViolation, "unexpected error: \(error)", underlying: error, outcome: .unknown)
     }
 
     /// Runs `body` on the connection's event loop when ``DqliteClient/Configuration/runsSessionsOnEventLoop``
@@ -208,15 +277,20 @@ public struct DqliteDatabase: Sendable {
     }
 
     /// Runs `operation` on a leased connection, retrying when that is provably safe.
+    ///
+    /// The call's deadline (`options.timeout`, else the connection's default call timeout) is absolute: it
+    /// covers the wait for a connection and every attempt, so a slow server cannot stretch a call by being
+    /// retried. With `keepLease`, `operation` owns the lease once it returns (a row stream gives it back).
     private func withRetries<Result>(
         route: StatementRoute, options: DqliteCallOptions, logger: Logger?, keepLease: Bool = false,
-        _ operation: (DqliteSession) async throws -> Result
+        _ operation: (DqliteSession, PoolLease, DqliteCallOptions) async throws -> Result
     ) async throws -> Result {
         let logger = logger ?? client.backgroundLogger
         let pool = try client.pool(for: name)
         let metrics = client.metrics
         let clock = ContinuousClock()
         let started = clock.now
+        let deadline = started + (options.timeout ?? client.configuration.connection.defaultCallTimeout)
         var attempt = 1
         metrics.calls.increment()
         defer {
@@ -225,23 +299,29 @@ public struct DqliteDatabase: Sendable {
                 elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         }
         while true {
-            let pooled: PooledConnection
+            let lease: PoolLease
             do {
-                pooled = try await lease(pool, logger: logger)
+                lease = PoolLease(try await self.lease(pool, logger: logger, until: deadline), pool: pool)
             } catch {
                 metrics.failures.increment()
-                throw error
+                throw Self.typed(error, outcome: .notApplied)
             }
+            // Whatever is thrown below, the slot comes back.
+            defer { if !keepLease { lease.release(reusable: false) } }
             let session = DqliteSession(
-                pooled: pooled, busyTimeout: client.configuration.busyTimeout, inTransaction: false, logger: logger,
-                metrics: metrics)
+                pooled: lease.pooled, busyTimeout: client.configuration.busyTimeout, inTransaction: false,
+                logger: logger, metrics: metrics)
             defer { session.end() }
+            var attemptOptions = options
+            attemptOptions.timeout = max(deadline - clock.now, .milliseconds(1))
             do {
-                let result = try await onEventLoop(of: pooled) { try await operation(session) }
-                if !keepLease { pool.release(pooled, reusable: true) }
+                let result = try await onEventLoop(of: lease.pooled) {
+                    try await operation(session, lease, attemptOptions)
+                }
+                if !keepLease { lease.release(reusable: true) }
                 return result
             } catch let error as DqliteError {
-                release(pooled, pool: pool, after: error)
+                release(lease, after: error)
                 let kind = FailureKind(error, inTransaction: false)
                 let safe: Bool
                 switch kind {
@@ -262,7 +342,7 @@ public struct DqliteDatabase: Sendable {
                 case .busy, .final:
                     safe = false
                 }
-                guard safe, attempt < client.configuration.maximumAttempts else {
+                guard safe, attempt < client.configuration.maximumAttempts, clock.now < deadline else {
                     metrics.failures.increment()
                     throw error
                 }
@@ -271,9 +351,9 @@ public struct DqliteDatabase: Sendable {
                     "dqlite call retried",
                     metadata: ["attempt": "\(attempt)", "reason": "\(kind)", "error": "\(error)"])
             } catch {
-                pool.release(pooled, reusable: pooled.isUsable)
+                lease.release(reusable: lease.pooled.isUsable)
                 metrics.failures.increment()
-                throw error
+                throw Self.typed(error)
             }
         }
     }

@@ -41,11 +41,13 @@ public struct DqlitePreparedStatement: Sendable {
                 try await session.pooled.connection.startRows(.query(call), timeout: options.timeout)
             }
             await reader.close()
+            session.record(route)
             return DqliteExecResult(lastInsertID: 0, rowsAffected: 0)
         }
         let response = try await session.withBusyRetry {
             try await session.pooled.connection.call(.exec(call), timeout: options.timeout)
         }
+        session.record(route)
         guard case .result(let lastInsertID, let rowsAffected) = response else {
             throw DqliteError(.protocolViolation, "EXEC answered with \(response.type.name)")
         }

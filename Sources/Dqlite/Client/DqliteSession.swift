@@ -17,6 +17,8 @@ public final class DqliteSession: Sendable {
     let logger: Logger
     let metrics: ClientMetrics
     private let ended = NIOLockedValueBox(false)
+    /// The transaction state that the statements run on this session left (BEGIN, COMMIT, SAVEPOINT, …).
+    private let transaction = NIOLockedValueBox(TransactionTracker())
 
     init(pooled: PooledConnection, busyTimeout: Duration, inTransaction: Bool, logger: Logger, metrics: ClientMetrics) {
         self.pooled = pooled
@@ -38,6 +40,16 @@ public final class DqliteSession: Sendable {
         }
     }
 
+    /// True if the statements that succeeded on this session left a transaction open (best knowledge: the
+    /// server may also have ended it, e.g. after `INSERT OR ROLLBACK`).
+    var leftTransactionOpen: Bool { transaction.withLockedValue { $0.isOpen } }
+
+    /// Records a statement that ran to completion.
+    func record(_ route: StatementRoute) {
+        guard let control = route.transactionControl else { return }
+        transaction.withLockedValue { $0.record(succeeded: control) }
+    }
+
     /// The node this session talks to (the leader when the session started).
     public var node: DqliteNodeAddress { pooled.connection.address }
 
@@ -53,6 +65,7 @@ public final class DqliteSession: Sendable {
         if route.returnsRows {
             var reader = try await startRows(query, route: route, options: options)
             await reader.close()
+            record(route)
             return DqliteExecResult(lastInsertID: 0, rowsAffected: 0)
         }
         let parameters = try query.checkedParameters()
@@ -60,6 +73,7 @@ public final class DqliteSession: Sendable {
         let response = try await withBusyRetry {
             try await pooled.connection.call(.execSQL(call), timeout: options.timeout)
         }
+        record(route)
         guard case .result(let lastInsertID, let rowsAffected) = response else {
             throw DqliteError(.protocolViolation, "EXEC_SQL answered with \(response.type.name)")
         }
@@ -181,7 +195,14 @@ public final class DqliteSession: Sendable {
                 guard busyTimeout > .zero, clock.now + pause < deadline else { throw error }
                 metrics.retriesBusy.increment()
                 attempt += 1
-                try await Task.sleep(for: pause)
+                do {
+                    try await Task.sleep(for: pause)
+                } catch {
+                    // The statement was refused (SQLITE_BUSY) and is not re-sent: nothing was applied.
+                    throw DqliteError(
+                        .cancelled, "cancelled while waiting to re-send a statement the server refused as busy",
+                        node: node.description, underlying: error, outcome: .notApplied)
+                }
             }
         }
     }

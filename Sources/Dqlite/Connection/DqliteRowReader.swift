@@ -6,12 +6,14 @@ import NIOCore
 ///
 /// Only one frame is decoded at a time and the socket is read only as rows are consumed, so memory stays
 /// bounded however large the result. Frames are taken from the connection in batches (those already
-/// received, at most ``framesPerBatch``), one event-loop hop per batch; each batch read has its own deadline.
+/// received, at most 32), one event-loop hop per batch; each batch read has its own deadline.
 ///
-/// Read to the end, or call ``close()``: that sends INTERRUPT and drains the rest of the stream. A reader
-/// that is simply dropped (or whose task was cancelled) is cleaned up by the connection's next request,
-/// which interrupts and drains first; the dropped reader then reports ``DqliteError/Code/invalidRequest``
-/// if used again.
+/// Read to the end, or call ``close()``: that sends INTERRUPT and drains the rest of the stream. A task that is
+/// cancelled while it reads is noticed at the next batch at the latest: the reader sends INTERRUPT, drains (within
+/// ``DqliteConnection/Configuration/interruptDrainTimeout``, else the connection is closed) and throws
+/// ``DqliteError/Code/cancelled``. A reader that is simply dropped is cleaned up by the connection's next
+/// request, which interrupts and drains first; the dropped reader then reports
+/// ``DqliteError/Code/invalidRequest`` if used again.
 public struct DqliteRowReader: Sendable {
     /// Column names.
     public let columns: [String]
@@ -127,6 +129,14 @@ public struct DqliteRowReader: Sendable {
     }
 
     private mutating func readNextFrame() async throws {
+        // Once per batch: with frames always waiting (read-ahead), the wait below returns at once and never
+        // reaches its cancellation handler, so a cancelled task would otherwise read the result to its end.
+        if Task.isCancelled {
+            await close()
+            throw DqliteError(
+                .cancelled, "the task reading the rows was cancelled; the rest of the result was discarded",
+                node: connection.address.description, outcome: .unknown)
+        }
         let connection = self.connection
         let stream = self.stream
         let timeout = self.timeout

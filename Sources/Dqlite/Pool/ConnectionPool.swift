@@ -90,6 +90,9 @@ final class ConnectionPool: Sendable {
         }
     }
 
+    /// True once ``shutDown()`` ran.
+    var isShutDown: Bool { state.withLockedValue { $0.machine.isShutDown } }
+
     // MARK: - Lease
 
     func lease(deadline: ContinuousClock.Instant, logger: Logger) async throws -> PooledConnection {

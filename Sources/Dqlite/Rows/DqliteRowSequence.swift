@@ -24,32 +24,9 @@ public struct DqliteRowSequence: AsyncSequence, Sendable {
     /// The columns of the result.
     public let columns: DqliteColumns
     let reader: DqliteRowReader?
-    let lease: Lease?
+    let lease: PoolLease?
 
-    /// A pooled connection held by a stream, given back when the stream ends or is dropped.
-    final class Lease: Sendable {
-        private let held: NIOLockedValueBox<(PooledConnection, ConnectionPool)?>
-
-        init(_ connection: PooledConnection, pool: ConnectionPool) {
-            held = NIOLockedValueBox((connection, pool))
-        }
-
-        /// Gives the connection back (once). An unfinished stream on it is drained by its next user.
-        func release() {
-            guard
-                let (connection, pool) = held.withLockedValue({ value in
-                    defer { value = nil }; return value
-                })
-            else {
-                return
-            }
-            pool.release(connection, reusable: true)
-        }
-
-        deinit { release() }
-    }
-
-    init(reader: DqliteRowReader, lease: Lease?) {
+    init(reader: DqliteRowReader, lease: PoolLease?) {
         self.reader = reader
         self.lease = lease
         self.columns = DqliteColumns(reader.columns)
@@ -71,7 +48,7 @@ public struct DqliteRowSequence: AsyncSequence, Sendable {
     /// Iterates the rows.
     public struct AsyncIterator: AsyncIteratorProtocol {
         var reader: DqliteRowReader?
-        let lease: Lease?
+        let lease: PoolLease?
         let columns: DqliteColumns
         var values: [DqliteValue] = []
 
@@ -83,7 +60,7 @@ public struct DqliteRowSequence: AsyncSequence, Sendable {
                 }
             } catch {
                 reader = nil
-                lease?.release()
+                lease?.release(reusable: true)
                 throw error
             }
             guard var current = reader else { return nil }
@@ -94,10 +71,10 @@ public struct DqliteRowSequence: AsyncSequence, Sendable {
                     return DqliteRow(columns: columns, values: values)
                 }
             } catch {
-                lease?.release()
+                lease?.release(reusable: true)
                 throw error
             }
-            lease?.release()
+            lease?.release(reusable: true)
             return nil
         }
     }

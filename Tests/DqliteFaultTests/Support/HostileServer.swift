@@ -182,7 +182,10 @@ private final class Handler: ChannelInboundHandler {
         let rest = bytes.dropFirst()
         guard !rest.isEmpty else { return }
         let loop = context.eventLoop.assumeIsolated()
-        loop.scheduleTask(in: .nanoseconds(Int64(interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000))) {
+        loop.scheduleTask(
+            in: .nanoseconds(
+                Int64(interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000))
+        ) {
             [self] in
             self.trickle(context, rest, interval: interval)
         }
