@@ -19,6 +19,8 @@
 #   DQ118_LIBDQLITE_VERSION  pin an exact Debian version, e.g. 1.18.7-1
 #   DQ118_MIRROR  archive URL                      (default http://deb.debian.org/debian)
 #   DQ118_KEYRING keyring for the archive          (default /usr/share/keyrings/debian-archive-keyring.gpg)
+#   DQ118_ARCH    Debian architecture of the tree  (default: the host's, dpkg --print-architecture;
+#                                                   a foreign one needs qemu-user binfmt_misc to build)
 #   DQ118_RUN     pid files and node logs          (default /run/dqlite-118)
 #   DQ118_ANY_VERSION=1  accept a libdqlite0 that is not 1.18.x
 #
@@ -40,7 +42,12 @@ PIN=${DQ118_LIBDQLITE_VERSION:-}
 MIRROR=${DQ118_MIRROR:-http://deb.debian.org/debian}
 KEYRING=${DQ118_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
 RUNDIR=${DQ118_RUN:-/run/dqlite-118}
-SUITEDIR=$CACHE/$SUITE${PIN:+-$PIN}
+ARCH=${DQ118_ARCH:-$(dpkg --print-architecture)}
+# amd64 keeps the original tree path and stamp, so caches built before DQ118_ARCH existed stay valid;
+# any other architecture gets a tree of its own (e.g. $CACHE/forky-arm64) and its name in the stamp.
+ARCH_SUFFIX=""
+[ "$ARCH" = amd64 ] || ARCH_SUFFIX=-$ARCH
+SUITEDIR=$CACHE/$SUITE${PIN:+-$PIN}$ARCH_SUFFIX
 ROOT=$SUITEDIR/root
 NODEBIN=/usr/local/bin/dqlite-node
 ME=dqlite118
@@ -479,7 +486,7 @@ CSRC
 }
 
 stamp() {
-	{ node_source; echo "suite=$SUITE pin=$PIN mirror=$MIRROR layout=2"; } | sha256sum | cut -c1-16
+	{ node_source; echo "suite=$SUITE pin=$PIN mirror=$MIRROR layout=2${ARCH_SUFFIX:+ arch=$ARCH}"; } | sha256sum | cut -c1-16
 }
 
 running_from_root() { # any tracked node alive that uses $ROOT?
@@ -510,8 +517,8 @@ ensure_root() {
 	[ -n "$PIN" ] && pkgs="libdqlite0=$PIN,libdqlite-dev=$PIN,gcc,libc6-dev"
 	mkdir -p "$SUITEDIR"; rm -rf "$SUITEDIR"/root.new.*
 	src=$(mktemp -d); node_source > "$src/dqlite-node.c"
-	say "building $ROOT ($SUITE, $pkgs) - log: $log"
-	if ! mmdebstrap --variant=apt --architectures=amd64 --include="$pkgs" \
+	say "building $ROOT ($SUITE $ARCH, $pkgs) - log: $log"
+	if ! mmdebstrap --variant=apt --architectures="$ARCH" --include="$pkgs" \
 		--aptopt='Acquire::Check-Valid-Until "false"' \
 		--dpkgopt='path-exclude=/usr/share/man/*' \
 		--dpkgopt='path-exclude=/usr/share/locale/*' \

@@ -8,6 +8,11 @@
 # from the golden vectors by scripts/make-fuzz-seeds.py) and run for SECONDS. New inputs go to
 # .build-fuzz/corpus/<target>/ (not committed). Exits non-zero if any target finds a crash, a leak,
 # a timeout or an out-of-memory; the reproducer is left in .build-fuzz/artifacts/<target>/.
+#
+# `-sanitize=fuzzer` links libFuzzer's runtime from the toolchain (libclang_rt.fuzzer-<arch>.a under
+# <runtimeResourcePath>/clang/lib/). swift.org's x86_64 toolchains ship it. On any other architecture (e.g. a native
+# arm64 CI runner) the script looks for it first: if this toolchain has none, it says so and exits 0 without
+# fuzzing. On x86_64 a missing runtime is an error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +20,21 @@ seconds=${1:?usage: scripts/fuzz.sh SECONDS [TARGET ...]}
 shift
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(FuzzFrames FuzzRows FuzzRequests)
+
+arch=$(uname -m)
+resources=$(swiftc -print-target-info | sed -n 's/^ *"runtimeResourcePath": "\(.*\)",\{0,1\}$/\1/p' | head -1)
+fuzzer_runtime=$(compgen -G "$resources/clang/lib/linux/libclang_rt.fuzzer-$arch.a" ||
+    compgen -G "$resources/clang/lib/$arch-*linux*/libclang_rt.fuzzer.a" || true)
+if [ -z "$fuzzer_runtime" ]; then
+    if [ "$arch" = x86_64 ]; then
+        echo "fuzz: this toolchain has no libFuzzer runtime for x86_64 under $resources/clang/lib" >&2
+        exit 1
+    fi
+    echo "fuzz: skipped on $arch: this toolchain ships no libFuzzer runtime for $arch" \
+        "(no libclang_rt.fuzzer under ${resources:-<unknown resource dir>}/clang/lib); the x86_64 run fuzzes"
+    exit 0
+fi
+echo "fuzz: libFuzzer runtime $fuzzer_runtime"
 
 scratch=.build-fuzz
 for target in "${targets[@]}"; do

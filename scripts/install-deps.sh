@@ -9,9 +9,13 @@
 #   mmdebstrap                                            libdqlite 1.18.7 nodes in a cached chroot (scripts/dqlite118.sh)
 #   sqlite3                                               checks that a DUMP opens as an SQLite database
 #   tmux                                                  drives dqlite-shell in a pseudo-terminal (interactive test)
+#   python3-venv shellcheck                               scripts/lint-workflows.sh: actionlint from PyPI in a venv,
+#                                                         and shellcheck for the workflows' run: scripts
+#   file procps                                           `file` and `pkill` in the arm64 scripts (absent from a bare
+#                                                         debian:12 container, where the hosted CI runs)
 set -euo pipefail
 packages=(pkg-config python3 libdqlite-dev libuv1-dev liblz4-dev libsqlite3-dev libedit-dev go-dqlite stunnel4
-    openssl mmdebstrap sqlite3 debian-archive-keyring tmux curl)
+    openssl mmdebstrap sqlite3 debian-archive-keyring tmux curl python3-venv shellcheck file procps)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -3,13 +3,15 @@
 #
 #   bash scripts/test.sh
 #
-# 1. installs the Debian packages it needs, 2. checks formatting, 3. builds everything, 4. runs the Swift
-# Testing suites,
+# 1. installs the Debian packages it needs, 2. checks formatting and lints the hosted workflow
+#    (scripts/lint-workflows.sh: actionlint), 3. builds everything, 4. runs the Swift Testing suites,
 # 5. runs the fault-injection smoke (scripts/faults.sh: node processes under kill -9, SIGSTOP, proxy faults; a
 #    hostile server),
 # 6. fuzzes every libFuzzer target (FUZZ_SECONDS each, default 60) with AddressSanitizer,
 # 7. proves byte-identical encoding on arm64 (Swift 6.0.3 under qemu) and amd64 (scripts/test-arm64.sh),
 # 8. runs a mixed amd64/arm64 cluster with clients on both architectures (scripts/mixed-arch.sh).
+# On an aarch64 host (the hosted CI's arm64 leg) step 7 builds and checks the runner natively, step 8 is skipped,
+# and step 6 is skipped if the toolchain has no libFuzzer runtime for aarch64 (each says so in the log).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -20,6 +22,9 @@ bash scripts/install-deps.sh
 
 step "format (swift format lint --strict)"
 bash scripts/lint.sh
+
+step "hosted workflow (actionlint)"
+bash scripts/lint-workflows.sh
 
 step "build"
 swift build --build-tests
