@@ -1,9 +1,10 @@
-import Dqlite
 import DqliteLocalCluster
 import DqliteServer
 import DqliteWire
 import Foundation
 import Testing
+
+@testable import Dqlite
 
 /// TLS through stunnel4 (which requires and verifies client certificates) in front of an in-process
 /// libdqlite 1.11.1 node that advertises the TLS address (it listens on another port, behind stunnel).
@@ -86,6 +87,29 @@ struct TLSTests {
             #expect(try await admin.describe(node: setup.tlsAddress) == (0, 0))
             // stunnel saw and verified our client certificate.
             #expect(setup.fixture.stunnelLog.contains("CN=client"), "\(setup.fixture.stunnelLog)")
+
+            // A client with a pool of TLS connections: one NIOSSLContext for all of them (it used to be built
+            // for every connection, on the event loop).
+            var clientConfiguration = DqliteClient.Configuration(
+                nodes: [setup.tlsAddress], database: "tls.db", connection: configuration)
+            clientConfiguration.discovery = discoveryConfiguration
+            let client = DqliteClient(configuration: clientConfiguration)
+            defer { client.shutdown() }
+            let values = try await withThrowingTaskGroup(of: [String].self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        try await client.withConnection { session in
+                            // Held a while, so the four run on four connections.
+                            try await Task.sleep(for: .milliseconds(200))
+                            return try await session.query("SELECT v FROM t").decode(String.self)
+                        }
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(values == Array(repeating: "over TLS", count: 4))
+            #expect(try client.pool(for: "tls.db").counts.idle == 4, "four pooled connections were made")
+            #expect(tls.contextsBuilt == 1, "\(tls.contextsBuilt) TLS contexts were built")
         }
     }
 

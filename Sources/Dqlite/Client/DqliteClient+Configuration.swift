@@ -75,6 +75,10 @@ extension DqliteClient {
         /// is at most one per commit latency. When commits are slow (a slow disk, several nodes), concurrent
         /// writers without it can commit more per second, at the price of busy retries and a long tail.
         public var serializesWrites: Bool = false
+        /// Logs bound parameter values with each statement (debug level). Default false: statements are logged
+        /// with their SQL text and the number of parameters only, since values may be secrets or personal data
+        /// (as GRDB's `publicStatementArguments`).
+        public var logsStatementParameters: Bool = false
 
         /// A configuration for `database` on the cluster reachable through `nodes`.
         public init(

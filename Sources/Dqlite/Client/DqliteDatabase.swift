@@ -74,7 +74,7 @@ public struct DqliteDatabase: Sendable {
         let pooled = lease.pooled
         let session = DqliteSession(
             pooled: pooled, busyTimeout: client.configuration.busyTimeout, inTransaction: false, logger: logger,
-            metrics: client.metrics)
+            metrics: client.metrics, logsParameters: client.configuration.logsStatementParameters)
         do {
             let result = try await onEventLoop(of: pooled) { try await body(session) }
             session.end()
@@ -115,7 +115,7 @@ public struct DqliteDatabase: Sendable {
             let pooled = lease.pooled
             let session = DqliteSession(
                 pooled: pooled, busyTimeout: client.configuration.busyTimeout, inTransaction: true, logger: logger,
-                metrics: client.metrics)
+                metrics: client.metrics, logsParameters: client.configuration.logsStatementParameters)
             defer { session.end() }
             let result: Result
             do {
@@ -310,7 +310,7 @@ public struct DqliteDatabase: Sendable {
             defer { if !keepLease { lease.release(reusable: false) } }
             let session = DqliteSession(
                 pooled: lease.pooled, busyTimeout: client.configuration.busyTimeout, inTransaction: false,
-                logger: logger, metrics: metrics)
+                logger: logger, metrics: metrics, logsParameters: client.configuration.logsStatementParameters)
             defer { session.end() }
             var attemptOptions = options
             attemptOptions.timeout = max(deadline - clock.now, .milliseconds(1))

@@ -16,16 +16,36 @@ public final class DqliteSession: Sendable {
     let inTransaction: Bool
     let logger: Logger
     let metrics: ClientMetrics
+    /// Log bound values with statements (``DqliteClient/Configuration/logsStatementParameters``).
+    let logsParameters: Bool
     private let ended = NIOLockedValueBox(false)
     /// The transaction state that the statements run on this session left (BEGIN, COMMIT, SAVEPOINT, …).
     private let transaction = NIOLockedValueBox(TransactionTracker())
 
-    init(pooled: PooledConnection, busyTimeout: Duration, inTransaction: Bool, logger: Logger, metrics: ClientMetrics) {
+    init(
+        pooled: PooledConnection, busyTimeout: Duration, inTransaction: Bool, logger: Logger, metrics: ClientMetrics,
+        logsParameters: Bool = false
+    ) {
         self.pooled = pooled
         self.busyTimeout = busyTimeout
         self.inTransaction = inTransaction
         self.logger = logger
         self.metrics = metrics
+        self.logsParameters = logsParameters
+    }
+
+    /// Logs a statement at debug level: SQL, parameters (redacted unless configured), node, database, connection.
+    func logStatement(_ sql: String, parameters: [DqliteValue]) {
+        guard logger.logLevel <= .debug else { return }
+        var metadata: Logger.Metadata = [
+            "db.statement": "\(sql)", "dqlite.node": "\(node)", "dqlite.database": "\(database)",
+            "dqlite.connection": "\(ObjectIdentifier(pooled.connection).hashValue)",
+        ]
+        if !parameters.isEmpty {
+            metadata["db.parameters"] =
+                logsParameters ? "\(parameters)" : "[\(parameters.count) redacted]"
+        }
+        logger.debug("dqlite statement", metadata: metadata)
     }
 
     /// Marks the session over: its connection goes back to the pool, and using the session again is an error.
@@ -62,6 +82,7 @@ public final class DqliteSession: Sendable {
     public func execute(_ query: DqliteQuery, options: DqliteCallOptions = .default) async throws -> DqliteExecResult {
         try checkOpen()
         let route = try Self.check(query, behaviour: pooled.behaviour)
+        logStatement(query.sql, parameters: query.parameters)
         if route.returnsRows {
             var reader = try await startRows(query, route: route, options: options)
             await reader.close()
@@ -90,6 +111,7 @@ public final class DqliteSession: Sendable {
             try await execute(query, options: options)
             return DqliteRowSequence.empty
         }
+        logStatement(query.sql, parameters: query.parameters)
         let reader = try await startRows(query, route: route, options: options)
         return DqliteRowSequence(reader: reader, lease: nil)
     }

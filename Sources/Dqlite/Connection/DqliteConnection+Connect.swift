@@ -24,7 +24,14 @@ extension DqliteConnection {
         let logger = logger ?? silentLogger
         let node = address.description
         let deadline = NIODeadline.now() + configuration.connectTimeout.timeAmount
-        let bootstrap = makeBootstrap(address: address, configuration: configuration)
+        // Built once per configuration (shared by the client's connections), here rather than on the event loop.
+        let tlsContext: NIOSSLContext?
+        do {
+            tlsContext = try configuration.tls?.context()
+        } catch {
+            throw DqliteError(.tls, "cannot build the TLS context: \(error)", node: node, underlying: error)
+        }
+        let bootstrap = makeBootstrap(address: address, configuration: configuration, tlsContext: tlsContext)
         let channel: any Channel
         do {
             switch address.kind {
@@ -96,7 +103,9 @@ extension DqliteConnection {
         }
     }
 
-    private static func makeBootstrap(address: DqliteNodeAddress, configuration: Configuration) -> ClientBootstrap {
+    private static func makeBootstrap(
+        address: DqliteNodeAddress, configuration: Configuration, tlsContext: NIOSSLContext?
+    ) -> ClientBootstrap {
         var bootstrap = ClientBootstrap(group: configuration.eventLoopGroup)
             .connectTimeout(configuration.connectTimeout.timeAmount)
         if case .tcp = address.kind {
@@ -138,8 +147,7 @@ extension DqliteConnection {
         let serverName = tls?.serverName ?? tlsHostname
         return bootstrap.channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
-                if let tls {
-                    let context = try NIOSSLContext(configuration: tls.configuration)
+                if let context = tlsContext {
                     // SNI must be a name, not an IP literal; verification still uses `serverName`.
                     let handler = try NIOSSLClientHandler(context: context, serverHostname: serverName.flatMap(sniName))
                     try channel.pipeline.syncOperations.addHandler(handler)

@@ -36,7 +36,14 @@ public struct DqliteQuery: ExpressibleByStringInterpolation, Sendable, CustomStr
         self.encodingError = stringInterpolation.encodingError
     }
 
+    /// The SQL text and the number of bound parameters, never their values (they may be secrets or personal
+    /// data, and descriptions end up in logs). ``descriptionWithParameters`` shows them.
     public var description: String {
+        parameters.isEmpty ? sql : "\(sql) [\(parameters.count) parameter\(parameters.count == 1 ? "" : "s") redacted]"
+    }
+
+    /// The SQL text with the bound values, for debugging where printing them is acceptable.
+    public var descriptionWithParameters: String {
         parameters.isEmpty ? sql : "\(sql) \(parameters)"
     }
 

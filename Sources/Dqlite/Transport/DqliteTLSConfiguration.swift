@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOSSL
 
 /// TLS for connections to dqlite nodes. dqlite itself speaks no TLS; deployments put a TLS terminator in
@@ -17,11 +18,45 @@ public struct DqliteTLSConfiguration: Sendable {
     /// usually IPs that the certificate does not name, so clusters typically set one shared name here.
     /// When nil, the dialled host is used.
     public var serverName: String?
+    /// The `NIOSSLContext` built from ``configuration``, shared by every copy of this value (so by every
+    /// connection of a client): building one parses the trust roots and keys, which is too costly per connection.
+    private let contexts = ContextCache()
 
     /// Wraps a swift-nio-ssl client configuration.
     public init(configuration: TLSConfiguration, serverName: String? = nil) {
         self.configuration = configuration
         self.serverName = serverName
+    }
+
+    /// The context for ``configuration``: built on first use, then reused until the configuration changes.
+    func context() throws -> NIOSSLContext {
+        try contexts.context(for: configuration)
+    }
+
+    /// How many contexts were built from this value and its copies (for tests).
+    var contextsBuilt: Int { contexts.built }
+
+    /// One context per configuration, behind a lock.
+    private final class ContextCache: Sendable {
+        private struct Entry {
+            var configuration: TLSConfiguration
+            var context: NIOSSLContext
+        }
+        private let state = NIOLockedValueBox<(entry: Entry?, built: Int)>((nil, 0))
+
+        var built: Int { state.withLockedValue { $0.built } }
+
+        func context(for configuration: TLSConfiguration) throws -> NIOSSLContext {
+            if let entry = state.withLockedValue({ $0.entry }), entry.configuration.bestEffortEquals(configuration) {
+                return entry.context
+            }
+            let context = try NIOSSLContext(configuration: configuration)
+            state.withLockedValue { state in
+                state.entry = Entry(configuration: configuration, context: context)
+                state.built += 1
+            }
+            return context
+        }
     }
 
     /// A client configuration from PEM files: a custom trust root, and optionally a client certificate and
