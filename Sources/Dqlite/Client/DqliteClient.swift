@@ -79,11 +79,10 @@ public final class DqliteClient: Sendable, Service {
     /// The configured database.
     public var defaultDatabase: DqliteDatabase { database(configuration.database) }
 
-    /// Cluster administration over the same seeds and node store.
+    /// Cluster administration over the same seeds and node store, sharing the client's leader discovery.
     public var admin: DqliteClusterAdmin {
         DqliteClusterAdmin(
-            seeds: configuration.nodes, store: configuration.nodeStore,
-            configuration: .init(discovery: configuration.discovery), logger: backgroundLogger)
+            discovery: discovery, configuration: .init(discovery: configuration.discovery), logger: backgroundLogger)
     }
 
     // MARK: - The default database's API

@@ -47,6 +47,13 @@ public struct DqliteClusterAdmin: Sendable {
         self.logger = logger ?? DqliteConnection.silentLogger
     }
 
+    /// An admin that shares `discovery` (its cached leader and member refreshes), as a client's ``DqliteClient/admin``.
+    init(discovery: DqliteLeaderDiscovery, configuration: Configuration, logger: Logger) {
+        self.discovery = discovery
+        self.configuration = configuration
+        self.logger = logger
+    }
+
     private var connectionConfiguration: DqliteConnection.Configuration { configuration.discovery.connection }
 
     // MARK: - Reading

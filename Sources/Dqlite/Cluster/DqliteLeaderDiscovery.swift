@@ -31,11 +31,14 @@ public final class DqliteLeaderDiscovery: Sendable {
         public var backoffBase: Duration
         /// Longest backoff (default 1 s).
         public var backoffCap: Duration
+        /// The members are fetched (CLUSTER) at most this often while the leader stays the same (default 30 s);
+        /// a new leader is always asked. The node store is written only when the member list changed.
+        public var membersRefreshInterval: Duration
 
         public init(
             connection: DqliteConnection.Configuration = .init(), probeTimeout: Duration = .seconds(5),
             timeout: Duration = .seconds(30), maxParallelProbes: Int = 10, backoffBase: Duration = .milliseconds(100),
-            backoffCap: Duration = .seconds(1)
+            backoffCap: Duration = .seconds(1), membersRefreshInterval: Duration = .seconds(30)
         ) {
             self.connection = connection
             self.probeTimeout = probeTimeout
@@ -43,6 +46,7 @@ public final class DqliteLeaderDiscovery: Sendable {
             self.maxParallelProbes = maxParallelProbes
             self.backoffBase = backoffBase
             self.backoffCap = backoffCap
+            self.membersRefreshInterval = membersRefreshInterval
         }
     }
 
@@ -53,6 +57,18 @@ public final class DqliteLeaderDiscovery: Sendable {
     /// The settings.
     public let configuration: Configuration
     private let cachedLeader = NIOLockedValueBox<DqliteNodeAddress?>(nil)
+    /// The last member refresh: from which leader, when, and the list stored then.
+    private let lastRefresh = NIOLockedValueBox<MembersRefresh?>(nil)
+
+    private struct MembersRefresh {
+        var leader: DqliteNodeAddress
+        var at: ContinuousClock.Instant
+        var members: [DqliteNodeInfo]
+    }
+
+    /// How many times the node store was written (for tests).
+    var storeWrites: Int { storeWriteCount.withLockedValue { $0 } }
+    private let storeWriteCount = NIOLockedValueBox(0)
 
     /// Creates a discovery over `seeds` and `store`.
     public init(
@@ -255,7 +271,18 @@ public final class DqliteLeaderDiscovery: Sendable {
     }
 
     /// Refreshes the node store from the leader's CLUSTER answer, keeping only entries that validate.
+    ///
+    /// Not on every connection: while the leader is the one asked last, at most once per
+    /// ``Configuration/membersRefreshInterval``; and the store (for ``FileNodeStore``, a write, an fsync and a
+    /// rename) is written only when the list differs from the one stored last.
     func refreshMembers(from leader: DqliteConnection, logger: Logger) async {
+        let now = ContinuousClock.now
+        let previous = lastRefresh.withLockedValue { $0 }
+        if let previous, previous.leader == leader.address,
+            now - previous.at < configuration.membersRefreshInterval
+        {
+            return
+        }
         guard
             case .servers(let nodes)? = try? await leader.call(.cluster(format: 1), timeout: configuration.probeTimeout)
         else { return }
@@ -266,7 +293,18 @@ public final class DqliteLeaderDiscovery: Sendable {
                 metadata: ["leader": "\(leader.address)", "entries": "\(nodes.count)", "valid": "\(valid.count)"])
             return
         }
-        do { try await store.setNodes(valid) } catch {
+        // Decided under the lock against the latest refresh, so concurrent connections write a new list once.
+        let changed = lastRefresh.withLockedValue { latest -> Bool in
+            let changed = latest?.members != valid
+            latest = MembersRefresh(leader: leader.address, at: now, members: valid)
+            return changed
+        }
+        guard changed else { return }
+        do {
+            try await store.setNodes(valid)
+            storeWriteCount.withLockedValue { $0 += 1 }
+        } catch {
+            lastRefresh.withLockedValue { $0 = nil }  // try again next time
             logger.warning("dqlite node store not updated", metadata: ["error": "\(error)"])
         }
     }
