@@ -109,11 +109,12 @@ public final class DqliteClient: Sendable, Service {
         try await defaultDatabase.withConnection(logger: logger, body)
     }
 
-    /// Runs `body` in a transaction (see ``DqliteDatabase/withTransaction(retry:logger:_:)``).
+    /// Runs `body` in a transaction (see ``DqliteDatabase/withTransaction(kind:retry:logger:_:)``).
     public func withTransaction<Result>(
-        retry: DqliteTransactionRetry = .never, logger: Logger? = nil, _ body: (DqliteSession) async throws -> Result
+        kind: DqliteTransactionKind = .deferred, retry: DqliteTransactionRetry = .never, logger: Logger? = nil,
+        _ body: (DqliteSession) async throws -> Result
     ) async throws -> Result {
-        try await defaultDatabase.withTransaction(retry: retry, logger: logger, body)
+        try await defaultDatabase.withTransaction(kind: kind, retry: retry, logger: logger, body)
     }
 
     /// Runs a multi-statement script (see ``DqliteSession/executeScript(_:)``).

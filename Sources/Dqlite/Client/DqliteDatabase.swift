@@ -99,10 +99,12 @@ public struct DqliteDatabase: Sendable {
     ///   server if it is still open.
     /// - SQLITE_BUSY on a statement is retried with backoff (up to the busy timeout); SQLITE_BUSY_SNAPSHOT is
     ///   reported, since only restarting the transaction helps.
+    /// - `kind` chooses BEGIN DEFERRED (default), IMMEDIATE or EXCLUSIVE.
     /// - Cancellation throws ``DqliteError/Code/cancelled``; the connection goes back to the pool whatever is
     ///   thrown (closed when the transaction's state on it is not known to be clean).
     public func withTransaction<Result>(
-        retry: DqliteTransactionRetry = .never, logger: Logger? = nil, _ body: (DqliteSession) async throws -> Result
+        kind: DqliteTransactionKind = .deferred, retry: DqliteTransactionRetry = .never, logger: Logger? = nil,
+        _ body: (DqliteSession) async throws -> Result
     ) async throws -> Result {
         let logger = logger ?? client.backgroundLogger
         let pool = try client.pool(for: name)
@@ -120,7 +122,7 @@ public struct DqliteDatabase: Sendable {
             let result: Result
             do {
                 result = try await onEventLoop(of: pooled) {
-                    try await session.execute("BEGIN")
+                    try await session.execute(kind.beginStatement)
                     return try await body(session)
                 }
             } catch {

@@ -57,6 +57,8 @@ public struct DqliteError: Error, Sendable, CustomStringConvertible {
         public static let ambiguousCommit = Code("ambiguousCommit")
         /// The statement is refused because this server mishandles it (e.g. RETURNING before 1.18.2).
         public static let unsupported = Code("unsupported")
+        /// A query expected to return a row (``DqliteRowSequence/one()``) returned none.
+        public static let noRows = Code("noRows")
     }
 
     /// One node tried during leader discovery, and what happened.
