@@ -36,7 +36,7 @@ struct StatementLoggingTests {
         #expect(texts.contains("CREATE TABLE users (password TEXT)"))
         #expect(texts.contains("INSERT INTO users VALUES (?)"))
         #expect(texts.contains("SELECT password FROM users WHERE password = ?"))
-        #expect(texts.contains("BEGIN") && texts.contains("COMMIT"))
+        #expect(texts.contains("BEGIN DEFERRED") && texts.contains("COMMIT"))
         #expect(texts.contains("INSERT INTO users VALUES ('in a transaction')"))
         for entry in statements {
             #expect(entry.level == .debug)
