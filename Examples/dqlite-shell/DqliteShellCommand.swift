@@ -207,7 +207,7 @@ struct DqliteShellCommand: AsyncParsableCommand {
         } else {
             // -c text first, then each file through .read (so errors name the file and line).
             let reads = files.map { $0 == "-" ? ".read /dev/stdin" : ".read " + Self.quoted($0) }
-            source = StringLineSource((commands + reads).joined(separator: "\n"))
+            source = StringLineSource((commands + reads).joined(separator: "\n"), interrupts: interrupts)
         }
         return await engine.run(source)
     }

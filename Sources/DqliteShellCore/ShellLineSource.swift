@@ -40,10 +40,14 @@ public final class StringLineSource: ShellLineSource {
     public let isInteractive = false
     public private(set) var lineNumber = 0
     private var lines: [String]
+    private let interrupts: ShellInterrupts?
 
-    /// Creates a source of the lines of `text` (LF or CRLF).
-    public init(_ text: String, name: String? = nil) {
+    /// Creates a source of the lines of `text` (LF or CRLF). With `interrupts`, a Ctrl-C that arrived while
+    /// no statement ran (while the node started, between statements) ends the script as
+    /// ``ShellLine/interrupted`` instead of being lost.
+    public init(_ text: String, name: String? = nil, interrupts: ShellInterrupts? = nil) {
         self.name = name
+        self.interrupts = interrupts
         // Split on scalars: "\r\n" is one Character, so a Character split would miss it.
         var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { line in
             String(line.last == "\r" ? line.dropLast() : line)
@@ -53,6 +57,11 @@ public final class StringLineSource: ShellLineSource {
     }
 
     public func nextLine(prompt: String) async -> ShellLine {
+        if let interrupts {
+            let wakes = interrupts.drainWake()
+            if wakes.contains(.terminate) || interrupts.isTerminating { return .end }
+            if wakes.contains(.interrupt) { return .interrupted }
+        }
         guard let line = lines.popLast() else { return .end }
         lineNumber += 1
         return .line(line)

@@ -118,7 +118,7 @@ struct EmbeddedShellTests {
         kill(started.pid, SIGINT)
         let run = try await ShellBinary.finish(started, timeout: .seconds(20))
         #expect(clock.now - interruptedAt < .seconds(10))
-        #expect(run.status == 130)
+        #expect(run.status == 130, "stderr: \(run.stderr.suffix(2000))")
         #expect(run.stderr.hasPrefix("Interrupted\n"))
         #expect(!run.stdout.contains("not reached"))
     }

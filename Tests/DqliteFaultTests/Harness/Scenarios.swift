@@ -492,13 +492,15 @@ enum Scenarios {
         code: "F10", title: "proxy blackholes the answer after forwarding the request",
         asserts:
             "A write returns ambiguousCommit at its call deadline (and took effect exactly if the node's dropped "
-            + "answer was RESULT); a read is retried transparently and succeeds."
+            + "answer was RESULT); a blackholed read fails with timeout at its deadline (the deadline is absolute "
+            + "over attempts, so it is not retried past it), and the next read succeeds on a fresh connection."
     ) { run in
         var outcome = ScenarioOutcome()
         let leader = try await run.stableLeader()
         let proxy = try run.cluster.proxy(of: leader)
         let marker = -(10_000 + run.currentRound)
         let value = run.nemesisValue()
+        let bound = (run.settings.callTimeout + .seconds(1)).seconds
         proxy.arm(
             .init(
                 matches: { _, request in Match.sql(request, prefix: "INSERT INTO set_items", parameter: 0, is: value) },
@@ -510,19 +512,25 @@ enum Scenarios {
         let writeLatency = run.history.all[write.id].latency
         outcome.expect(
             write.dqliteError?.code == .ambiguousCommit, "the write ended \(write.outcome): \(describe(write.error))")
-        outcome.expect(
-            writeLatency <= (run.settings.callTimeout + .seconds(1)).seconds,
-            "the write returned after \(writeLatency) s (call timeout \(run.settings.callTimeout))")
+        outcome.expect(writeLatency <= bound, "the write returned after \(writeLatency) s (bound \(bound) s)")
         proxy.arm(
             .init(
                 matches: { _, request in
                     Match.sql(request, prefix: markerPrefix, parameter: 0, is: Int64(marker))
                 }, action: .blackholeAnswer))
-        let read = await run.history.run(
+        let blackholed = await run.history.run(
             .read, process: "nemesis", key: 0, deadline: run.settings.autocommitDeadline
         ) { [client = run.client] in try await markedCount(client, marker) }
         outcome.faults += proxy.disarm() ? 0 : 1
-        outcome.expect(read.outcome == .ok, "the blackholed read failed: \(describe(read.error))")
+        let readLatency = run.history.all[blackholed.id].latency
+        outcome.expect(
+            blackholed.dqliteError?.code == .timeout,
+            "the blackholed read ended \(blackholed.outcome): \(describe(blackholed.error))")
+        outcome.expect(readLatency <= bound, "the blackholed read returned after \(readLatency) s (bound \(bound) s)")
+        let read = await run.history.run(
+            .read, process: "nemesis", key: 0, deadline: run.settings.autocommitDeadline
+        ) { [client = run.client] in try await markedCount(client, marker) }
+        outcome.expect(read.outcome == .ok, "the read after the blackhole failed: \(describe(read.error))")
         let applied = answer == ResponseType.result.name
         outcome.expect(
             read.value == (applied ? 1 : 0),
@@ -530,7 +538,9 @@ enum Scenarios {
         outcome.notes.append("the node's dropped answer to the write: \(answer)")
         outcome.notes.append(
             "write \(write.dqliteError?.code.name ?? "ok") after \(String(format: "%.2f", writeLatency)) s; "
-                + "read ok after \(String(format: "%.2f", run.history.all[read.id].latency)) s")
+                + "blackholed read \(blackholed.dqliteError?.code.name ?? "ok") after "
+                + "\(String(format: "%.2f", readLatency)) s; next read ok after "
+                + "\(String(format: "%.2f", run.history.all[read.id].latency)) s")
         return outcome
     }
 
