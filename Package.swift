@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "DqliteLocalCluster",
             dependencies: [
-                "DqliteServer", "DqliteWire",
+                "Dqlite", "DqliteServer", "DqliteWire",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
@@ -160,7 +160,7 @@ let package = Package(
         .testTarget(
             name: "DqliteServerTests",
             dependencies: [
-                "CDqlite", "DqliteServer", "DqliteLocalCluster", "DqliteWire",
+                "CDqlite", "Dqlite", "DqliteServer", "DqliteLocalCluster", "DqliteWire",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSettings

@@ -150,11 +150,11 @@ struct ClientCluster: ShellCluster {
     }
 
     func add(id: UInt64, address: String, role: ShellNodeRole) async throws {
-        try await admin.add(id: id, address: try DqliteNodeAddress(address), role: Self.role(role))
+        try await admin.add(id: id, address: try DqliteNodeAddress(address), role: role)
     }
 
     func assign(id: UInt64, role: ShellNodeRole) async throws {
-        try await admin.assign(id: id, role: Self.role(role))
+        try await admin.assign(id: id, role: role)
     }
 
     func remove(_ node: NodeReference) async throws {
@@ -189,10 +189,6 @@ struct ClientCluster: ShellCluster {
 
     private static func info(_ node: DqliteNodeInfo) -> ShellNodeInfo {
         ShellNodeInfo(
-            id: node.id, address: node.address.description, role: ShellNodeRole(rawValue: node.role.rawValue) ?? .voter)
-    }
-
-    private static func role(_ role: ShellNodeRole) -> DqliteNodeRole {
-        DqliteNodeRole(rawValue: role.rawValue) ?? .voter
+            id: node.id, address: node.address.description, role: node.role)
     }
 }

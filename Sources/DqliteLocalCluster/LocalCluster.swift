@@ -133,7 +133,7 @@ public final class LocalCluster: Sendable {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while true {
             try Task.checkCancellation()
-            if let leader = await MiniWireClient.leader(among: runningAddresses) { return leader }
+            if let leader = await ClusterFormation.leader(among: runningAddresses) { return leader }
             guard ContinuousClock.now < deadline else {
                 throw LocalClusterError(.noLeader, "no running node reported a leader within \(timeout)")
             }
@@ -144,12 +144,12 @@ public final class LocalCluster: Sendable {
     /// The members as the leader lists them (CLUSTER, format 1: id, address, role 0 voter / 1 standby /
     /// 2 spare).
     public func members(timeout: Duration = .seconds(15)) async throws -> [NodeInfo] {
-        try await MiniWireClient.members(at: try await leaderAddress(timeout: timeout))
+        try await ClusterFormation.members(at: try await leaderAddress(timeout: timeout))
     }
 
     /// Waits until every node in the cluster is a voter and every running node reports the same leader.
     public func waitUntilAllVoters(timeout: Duration = .seconds(30)) async throws {
-        try await MiniWireClient.waitForVoters(
+        try await ClusterFormation.waitForVoters(
             ids: nodeIDs, addresses: runningAddresses, deadline: ContinuousClock.now.advanced(by: timeout))
     }
 
@@ -297,10 +297,10 @@ public final class LocalCluster: Sendable {
                 try await group.waitForAll()
             }
             for id in cluster.nodeIDs.dropFirst() {
-                try await MiniWireClient.join(
+                try await ClusterFormation.join(
                     id: id, address: try cluster.address(of: id), via: cluster.addresses, deadline: deadline)
             }
-            try await MiniWireClient.waitForVoters(
+            try await ClusterFormation.waitForVoters(
                 ids: cluster.nodeIDs, addresses: cluster.addresses, deadline: deadline)
         } catch {
             _ = await cluster.shutdown()

@@ -1,5 +1,5 @@
 /// An error from the local-cluster harness (``withLocalCluster(nodes:generation:options:isolation:_:)``,
-/// ``LocalCluster``, ``RawWireConnection``, ``LoopbackPorts``).
+/// ``LocalCluster``, ``LoopbackPorts``).
 public struct LocalClusterError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What went wrong. A struct with static members, so codes can be added.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -27,13 +27,9 @@ public struct LocalClusterError: Error, Hashable, Sendable, CustomStringConverti
         public static let script = Code("script")
         /// The node number is not part of the cluster, or the node is in the wrong state for the call.
         public static let invalidNode = Code("invalidNode")
-        /// A raw wire connection could not connect.
-        public static let connect = Code("connect")
-        /// A raw wire exchange timed out.
-        public static let timeout = Code("timeout")
-        /// The peer closed the connection, or a socket call failed.
+        /// A blocking call could not run (the harness's thread pool is shut down).
         public static let io = Code("io")
-        /// The peer sent bytes that do not decode, or an unexpected response.
+        /// A node answered a formation step with an unexpected response.
         public static let protocolViolation = Code("protocolViolation")
         /// Creating or removing the cluster's temporary directories failed.
         public static let fileSystem = Code("fileSystem")

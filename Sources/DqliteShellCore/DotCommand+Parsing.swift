@@ -1,3 +1,4 @@
+import DqliteWire
 extension DotCommand {
     /// Parses a dot-command line such as `.mode csv` or `.param set :name 'Ada'`.
     ///
@@ -187,19 +188,21 @@ extension DotCommand {
         return role
     }
 
-    /// Accepts `HOST:PORT` (port 1–65535; IPv6 hosts in brackets) and `@name` abstract Unix sockets.
+    /// Accepts `HOST:PORT` (port 1–65535; IPv6 hosts in brackets) and `@name` abstract Unix sockets, by the
+    /// one address grammar (DqliteWire's ``NodeAddressSyntax``); returns the canonical text.
     private static func nodeAddress(_ text: String, command: String) throws(DotCommandError) -> String {
-        let invalid = DotCommandError(
-            "\(command): an address is HOST:PORT (or @NAME for an abstract socket), got \(quoted(text))")
-        if text.first == "@" {
-            guard text.count > 1 else { throw invalid }
-            return text
+        func invalid(_ why: String) -> DotCommandError {
+            DotCommandError(
+                "\(command): an address is HOST:PORT (or @NAME for an abstract socket), got \(quoted(text)): \(why)")
         }
-        guard let colon = text.lastIndex(of: ":") else { throw invalid }
-        let host = text[..<colon]
-        let port = text[text.index(after: colon)...]
-        guard !host.isEmpty, !host.contains(" "), let number = UInt16(port), number > 0 else { throw invalid }
-        return text
+        let syntax: NodeAddressSyntax
+        do {
+            syntax = try NodeAddressSyntax(parsing: text)
+        } catch {
+            throw invalid(error.reason)
+        }
+        if case .unix = syntax { throw invalid("Unix socket paths cannot be node addresses") }
+        return syntax.description
     }
 
     static func quoted(_ text: String) -> String {

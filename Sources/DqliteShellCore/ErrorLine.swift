@@ -1,3 +1,4 @@
+import DqliteWire
 /// Formats server errors as the one line the shell prints.
 public enum ErrorLine {
     /// `message (NAME)`, e.g. `UNIQUE constraint failed: u.k (SQLITE_CONSTRAINT_UNIQUE)` for code 2067.
@@ -15,7 +16,7 @@ public enum ErrorLine {
 
     /// The symbolic name of a result code, or nil when it is not known.
     public static func name(of code: UInt64) -> String? {
-        ResultCodeNames.names[code]
+        ResultCodeNames.name(of: code)
     }
 
     private static func codeLabel(_ code: UInt64) -> String {

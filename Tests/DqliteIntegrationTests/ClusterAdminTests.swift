@@ -76,7 +76,7 @@ struct ClusterAdminTests {
         try await withLocalCluster(nodes: 3, generation: generation) { cluster in
             print("TIMING \(generation) 3-node LocalCluster formation: \(seconds(cluster.formationDuration))")
             let expected = try Self.expectedMembers(cluster)
-            // The harness's own client (MiniWireClient) is the oracle for who leads.
+            // The harness's own client (ClusterFormation, over DqliteConnection) is the oracle for who leads.
             let leader = try await cluster.leader()
             let followers = cluster.nodeIDs.filter { $0 != leader.id }
             let follower = try DqliteNodeAddress(cluster.address(of: followers[0]))

@@ -116,17 +116,15 @@ struct DqliteNodeLifecycleTests {
         }
     }
 
-    @Test("a started node answers LEADER and CLUSTER with itself over a raw socket")
-    func answersLeaderOverRawSocket() async throws {
+    @Test("a started node answers LEADER and CLUSTER with itself")
+    func answersLeaderAndCluster() async throws {
         try await withScratch { directory, ports in
             let address = "127.0.0.1:\(ports[0])"
             try await DqliteNode.withRunningNode(id: 1, address: address, dataDirectory: directory) { _ in
-                let connection = try await RawWireConnection.connect(to: address)
-                defer { connection.close() }
-                #expect(try await connection.request(.leader) == .server(id: 1, address: address))
-                #expect(
-                    try await connection.request(.cluster(format: 1))
-                        == .servers([NodeInfo(id: 1, address: address, role: 0)]))
+                let leader = try await ask(.leader, at: address)
+                let members = try await ask(.cluster(format: 1), at: address)
+                #expect(leader == .server(id: 1, address: address))
+                #expect(members == .servers([NodeInfo(id: 1, address: address, role: 0)]))
             }
         }
     }
@@ -142,9 +140,8 @@ struct DqliteNodeLifecycleTests {
                 id: 1, address: address, dataDirectory: directory, options: options
             ) { node in
                 #expect(node.options == options)
-                let connection = try await RawWireConnection.connect(to: address)
-                defer { connection.close() }
-                #expect(try await connection.request(.describe(format: 0)) == .metadata(failureDomain: 7, weight: 0))
+                let metadata = try await ask(.describe(format: 0), at: address)
+                #expect(metadata == .metadata(failureDomain: 7, weight: 0))
             }
         }
     }

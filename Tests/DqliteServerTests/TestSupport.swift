@@ -1,3 +1,4 @@
+import Dqlite
 import DqliteLocalCluster
 import DqliteServer
 import DqliteWire
@@ -47,18 +48,29 @@ func directoryExists(_ path: String) async -> Bool {
     }) ?? false
 }
 
-/// LEADER over a raw socket with the codec.
+/// One request to `address` on a connection of its own (the client's bare ``DqliteConnection``, no
+/// discovery, no pool), closed afterwards.
+func ask(_ request: Request, at address: String, connectTimeout: Duration = .seconds(5)) async throws -> Response {
+    var configuration = DqliteConnection.Configuration()
+    configuration.connectTimeout = connectTimeout
+    return try await DqliteConnection.withConnection(to: try DqliteNodeAddress(address), configuration: configuration) {
+        try await $0.call(request, timeout: .seconds(10))
+    }
+}
+
+/// LEADER, on a connection of its own.
 func askLeader(_ address: String) async throws -> Response {
-    let connection = try await RawWireConnection.connect(to: address)
-    defer { connection.close() }
-    return try await connection.request(.leader)
+    try await ask(.leader, at: address)
 }
 
 /// True if nothing accepts connections on `address`.
 func isRefusingConnections(_ address: String) async -> Bool {
+    var configuration = DqliteConnection.Configuration()
+    configuration.connectTimeout = .seconds(1)
     do {
-        let connection = try await RawWireConnection.connect(to: address, timeout: .seconds(1))
-        connection.close()
+        let connection = try await DqliteConnection.connect(
+            to: try DqliteNodeAddress(address), configuration: configuration)
+        await connection.close()
         return false
     } catch {
         return true

@@ -6,13 +6,13 @@ import Testing
 @Suite("Failure classification")
 struct FailureKindTests {
     static func server(_ code: UInt64, _ message: String, inTransaction: Bool = false) -> FailureKind {
-        FailureKind(ServerFailure.error(code: code, message: message, node: "n"), inTransaction: inTransaction)
+        FailureKind(FailureKind.serverError(code: code, message: message, node: "n"), inTransaction: inTransaction)
     }
 
     @Test("1.11 during a leadership transfer: code 7 with SQLite's SQLITE_DONE text is raft's NOTLEADER")
     func raftNotLeaderDuringTransfer() {
         #expect(Self.server(7, "no more rows available") == .notLeader)
-        #expect(ServerFailure.error(code: 7, message: "no more rows available", node: "n").outcome == .notApplied)
+        #expect(FailureKind.serverError(code: 7, message: "no more rows available", node: "n").outcome == .notApplied)
         // A real out-of-memory error stays final.
         #expect(Self.server(7, "out of memory") == .final)
     }

@@ -44,6 +44,43 @@ enum FailureKind: Equatable {
     var meansLeaderChanged: Bool { self == .notLeader || self == .indeterminate }
 }
 
+// MARK: - FAILURE responses (the connection's view)
+
+extension FailureKind {
+    /// True when a FAILURE means this connection must not be used again (protocol.md §4.2): the node is no
+    /// longer (or never was) the leader, leadership was lost mid-write, the server closed our database
+    /// ("no database opened" after a successful OPEN: leadership changed), or a code-0 failure other than
+    /// "empty statement" (historically: an error the server failed to describe).
+    static func isConnectionFatal(code: UInt64, message: String, databaseOpened: Bool) -> Bool {
+        // Exact codes: a primary-code pattern in a switch would match its whole family.
+        switch DqliteResultCode(rawValue: code) {
+        case let code where code == .SQLITE_OK: return message != "empty statement"
+        case let code where code == .SQLITE_NOTFOUND:
+            return databaseOpened && message.contains("no database opened")
+        case .SQLITE_IOERR_NOT_LEADER, .SQLITE_IOERR_NOT_LEADER_LEGACY, .SQLITE_IOERR_LEADERSHIP_LOST,
+            .SQLITE_IOERR_LEADERSHIP_LOST_LEGACY:
+            return true
+        default: return false
+        }
+    }
+
+    /// Whether a request may have taken effect although the server answered FAILURE: only when leadership
+    /// was lost while the write was being replicated.
+    static func outcome(ofFailure code: UInt64) -> DqliteError.Outcome {
+        switch DqliteResultCode(rawValue: code) {
+        case .SQLITE_IOERR_LEADERSHIP_LOST, .SQLITE_IOERR_LEADERSHIP_LOST_LEGACY: return .unknown
+        default: return .notApplied
+        }
+    }
+
+    /// The error for a FAILURE response.
+    static func serverError(code: UInt64, message: String, node: String) -> DqliteError {
+        DqliteError(
+            .server, message.isEmpty ? "the server reported failure code \(code)" : message,
+            resultCode: DqliteResultCode(rawValue: code), node: node, outcome: outcome(ofFailure: code))
+    }
+}
+
 /// SQLite's busy-handler delays (ms), then 100 ms steps; ±25 % jitter.
 enum BusyBackoff {
     static let delays: [Int] = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100]

@@ -1,32 +1,7 @@
 import DqliteWire
 
-/// A node's role in the cluster.
-public enum DqliteNodeRole: UInt64, Hashable, Sendable, CaseIterable, CustomStringConvertible {
-    /// Replicates and votes.
-    case voter = 0
-    /// Replicates but does not vote.
-    case standby = 1
-    /// Neither replicates nor votes (what ADD creates).
-    case spare = 2
-
-    public var description: String {
-        switch self {
-        case .voter: return "voter"
-        case .standby: return "stand-by"
-        case .spare: return "spare"
-        }
-    }
-
-    /// Parses `voter`, `standby`/`stand-by` or `spare`.
-    public init?(name: String) {
-        switch name.lowercased() {
-        case "voter": self = .voter
-        case "standby", "stand-by": self = .standby
-        case "spare": self = .spare
-        default: return nil
-        }
-    }
-}
+/// A node's role in the cluster (voter, standby, spare): DqliteWire's ``NodeRole``.
+public typealias DqliteNodeRole = NodeRole
 
 /// A cluster member: id, address and role.
 public struct DqliteNodeInfo: Hashable, Sendable, CustomStringConvertible {

@@ -46,8 +46,8 @@ extension DqliteConnection {
             throw failure
         }
         if case .failure(let code, let message) = response {
-            let failure = ServerFailure.error(code: code, message: message, node: address.description)
-            if ServerFailure.isConnectionFatal(code: code, message: message, databaseOpened: databaseOpened) {
+            let failure = FailureKind.serverError(code: code, message: message, node: address.description)
+            if FailureKind.isConnectionFatal(code: code, message: message, databaseOpened: databaseOpened) {
                 poison(failure)
             }
             throw failure

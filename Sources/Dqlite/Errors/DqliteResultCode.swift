@@ -1,3 +1,5 @@
+import DqliteWire
+
 /// A result code in a FAILURE response: an SQLite result code (primary or extended) or one of dqlite's own.
 ///
 /// Match a family with its primary code, GRDB-style:
@@ -25,7 +27,7 @@ public struct DqliteResultCode: RawRepresentable, Hashable, Sendable, CustomStri
     }
 
     /// The symbolic name, e.g. `"SQLITE_CONSTRAINT_UNIQUE"`, or nil for a code this SDK does not know.
-    public var name: String? { DqliteResultCode.names[rawValue] }
+    public var name: String? { ResultCodeNames.name(of: rawValue) }
 
     public var description: String { name ?? "code \(rawValue)" }
 
@@ -103,18 +105,4 @@ public struct DqliteResultCode: RawRepresentable, Hashable, Sendable, CustomStri
     public static let DQLITE_NOTFOUND = DqliteResultCode(rawValue: 1002)
     /// `DQLITE_PARSE`: an unknown request type, schema or format, or a misread parameter tuple.
     public static let DQLITE_PARSE = DqliteResultCode(rawValue: 1005)
-
-    private static let names: [UInt64: String] = [
-        0: "SQLITE_OK", 1: "SQLITE_ERROR", 2: "SQLITE_INTERNAL", 3: "SQLITE_PERM", 4: "SQLITE_ABORT",
-        5: "SQLITE_BUSY", 6: "SQLITE_LOCKED", 7: "SQLITE_NOMEM", 8: "SQLITE_READONLY", 9: "SQLITE_INTERRUPT",
-        10: "SQLITE_IOERR", 11: "SQLITE_CORRUPT", 12: "SQLITE_NOTFOUND", 13: "SQLITE_FULL", 14: "SQLITE_CANTOPEN",
-        15: "SQLITE_PROTOCOL", 17: "SQLITE_SCHEMA", 18: "SQLITE_TOOBIG", 19: "SQLITE_CONSTRAINT",
-        20: "SQLITE_MISMATCH", 21: "SQLITE_MISUSE", 23: "SQLITE_AUTH", 25: "SQLITE_RANGE", 26: "SQLITE_NOTADB",
-        100: "SQLITE_ROW", 101: "SQLITE_DONE", 261: "SQLITE_BUSY_RECOVERY", 517: "SQLITE_BUSY_SNAPSHOT",
-        773: "SQLITE_BUSY_TIMEOUT", 275: "SQLITE_CONSTRAINT_CHECK", 787: "SQLITE_CONSTRAINT_FOREIGNKEY",
-        1299: "SQLITE_CONSTRAINT_NOTNULL", 1555: "SQLITE_CONSTRAINT_PRIMARYKEY", 1811: "SQLITE_CONSTRAINT_TRIGGER",
-        2067: "SQLITE_CONSTRAINT_UNIQUE", 2579: "SQLITE_CONSTRAINT_ROWID", 10250: "SQLITE_IOERR_NOT_LEADER",
-        10506: "SQLITE_IOERR_LEADERSHIP_LOST", 8202: "SQLITE_IOERR_NOT_LEADER_LEGACY",
-        8458: "SQLITE_IOERR_LEADERSHIP_LOST_LEGACY", 1002: "DQLITE_NOTFOUND", 1005: "DQLITE_PARSE",
-    ]
 }

@@ -1,12 +1,13 @@
+import Dqlite
 import DqliteWire
 
-/// The harness's stand-in for the real client: just enough cluster administration to form a cluster.
+/// How the harness forms a cluster and finds its leader, over the real client's connections
+/// (``Dqlite/DqliteConnection``: one short connection per step, every request with its deadline), with
+/// its own retry loop until a deadline.
 ///
-/// TEMPORARY: to be replaced by the `Dqlite` client's leader discovery and admin API (`addNode`,
-/// `assign`, `cluster()`); everything that speaks the protocol for cluster formation is in this file.
-/// It runs over ``RawWireConnection`` (blocking POSIX sockets on the harness thread pool,
-/// ``BlockingWork``), one short connection per step, and retries with backoff until a deadline.
-enum MiniWireClient {
+/// It deliberately does not use the client's leader discovery or ``Dqlite/DqliteClusterAdmin``: tests of
+/// those use this as the independent oracle for who leads and who is a member.
+enum ClusterFormation {
     /// Raft roles in CLUSTER(format 1) and ASSIGN.
     static let voterRole: UInt64 = 0
 
@@ -26,9 +27,7 @@ enum MiniWireClient {
 
     /// The LEADER answer of one node: `(0, "")` when it knows no leader.
     static func leaderAsSeen(by address: String) async throws -> (id: UInt64, address: String) {
-        let connection = try await RawWireConnection.connect(to: address, timeout: .seconds(2))
-        defer { connection.close() }
-        let response = try await connection.request(.leader, timeout: .seconds(2))
+        let response = try await request(.leader, to: address, timeout: .seconds(2))
         guard case .server(let id, let leaderAddress) = response else {
             throw LocalClusterError(.protocolViolation, "LEADER to \(address) answered \(response)")
         }
@@ -37,9 +36,7 @@ enum MiniWireClient {
 
     /// CLUSTER(format 1) from `address`.
     static func members(at address: String) async throws -> [NodeInfo] {
-        let connection = try await RawWireConnection.connect(to: address, timeout: .seconds(2))
-        defer { connection.close() }
-        let response = try await connection.request(.cluster(format: 1), timeout: .seconds(5))
+        let response = try await request(.cluster(format: 1), to: address, timeout: .seconds(5))
         guard case .servers(let nodes) = response else {
             throw LocalClusterError(.protocolViolation, "CLUSTER to \(address) answered \(response)")
         }
@@ -75,32 +72,43 @@ enum MiniWireClient {
         guard let leader = await leader(among: via) else {
             throw LocalClusterError(.noLeader, "no leader known to \(via)")
         }
-        let connection = try await RawWireConnection.connect(to: leader.address, timeout: .seconds(2))
-        defer { connection.close() }
-        let cluster = try await connection.request(.cluster(format: 1), timeout: .seconds(5))
-        guard case .servers(let nodes) = cluster else {
-            throw LocalClusterError(.protocolViolation, "CLUSTER to leader \(leader.address) answered \(cluster)")
-        }
-        if let member = nodes.first(where: { $0.id == id }) {
-            if member.role == voterRole { return true }
-        } else {
+        return try await withConnection(to: leader.address) { connection in
+            let cluster = try await connection.call(.cluster(format: 1), timeout: .seconds(5))
+            guard case .servers(let nodes) = cluster else {
+                throw LocalClusterError(.protocolViolation, "CLUSTER to leader \(leader.address) answered \(cluster)")
+            }
+            if let member = nodes.first(where: { $0.id == id }) {
+                if member.role == voterRole { return true }
+            } else {
+                try expectEmpty(
+                    try await connection.call(.add(id: id, address: address), timeout: .seconds(10)),
+                    "ADD(\(id), \(address)) via \(leader.address)")
+            }
+            // ASSIGN voter returns once the node has caught up with the leader's log.
             try expectEmpty(
-                try await connection.request(.add(id: id, address: address), timeout: .seconds(10)),
-                "ADD(\(id), \(address)) via \(leader.address)")
+                try await connection.call(.assign(id: id, role: voterRole), timeout: .seconds(20)),
+                "ASSIGN(\(id), voter) via \(leader.address)")
+            return true
         }
-        // ASSIGN voter returns once the node has caught up with the leader's log.
-        try expectEmpty(
-            try await connection.request(.assign(id: id, role: voterRole), timeout: .seconds(20)),
-            "ASSIGN(\(id), voter) via \(leader.address)")
-        return true
+    }
+
+    /// One request on a connection of its own (a FAILURE answer throws the client's server error).
+    private static func request(_ request: Request, to address: String, timeout: Duration) async throws -> Response {
+        try await withConnection(to: address) { try await $0.call(request, timeout: timeout) }
+    }
+
+    /// A connection to `address` (connect deadline 2 s) for `body`, closed whatever happens.
+    private static func withConnection<Result>(
+        to address: String, _ body: (DqliteConnection) async throws -> Result
+    ) async throws -> Result {
+        var configuration = DqliteConnection.Configuration()
+        configuration.connectTimeout = .seconds(2)
+        return try await DqliteConnection.withConnection(
+            to: try DqliteNodeAddress(address), configuration: configuration, body)
     }
 
     private static func expectEmpty(_ response: Response, _ what: String) throws {
-        switch response {
-        case .empty: return
-        case .failure(let code, let message):
-            throw LocalClusterError(.join, "\(what): FAILURE \(code) \"\(message)\"")
-        default:
+        guard case .empty = response else {
             throw LocalClusterError(.protocolViolation, "\(what): unexpected \(response)")
         }
     }
