@@ -183,6 +183,7 @@ let package = Package(
             dependencies: [
                 "Dqlite", "DqliteTestSupport", "DqliteServer", "DqliteLocalCluster", "DqliteWire",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,6 +1,10 @@
 import Metrics
 
-/// The client's swift-metrics instruments (no-ops unless the application bootstraps a metrics backend).
+/// The client's swift-metrics instruments for one database (no-ops unless the application bootstraps a
+/// metrics backend or configures ``DqliteClient/Configuration/metricsFactory``).
+///
+/// Every instrument carries the dimension `database`: the database the call really used (the client's own,
+/// or the one named in ``DqliteClient/database(_:)``).
 struct ClientMetrics: Sendable {
     let calls: Counter
     let failures: Counter
@@ -13,20 +17,20 @@ struct ClientMetrics: Sendable {
     let retriesRead: Counter
     let retriesTransaction: Counter
 
-    init(label: String) {
-        let dimensions = [("client", label)]
-        calls = Counter(label: "dqlite_client_calls_total", dimensions: dimensions)
-        failures = Counter(label: "dqlite_client_failures_total", dimensions: dimensions)
-        callDuration = Timer(label: "dqlite_client_call_duration", dimensions: dimensions)
-        poolWait = Timer(label: "dqlite_client_pool_wait", dimensions: dimensions)
-        leaderChanges = Counter(label: "dqlite_client_leader_changes_total", dimensions: dimensions)
-        retriesBusy = Counter(label: "dqlite_client_retries_total", dimensions: dimensions + [("reason", "busy")])
-        retriesNotLeader = Counter(
-            label: "dqlite_client_retries_total", dimensions: dimensions + [("reason", "not_leader")])
-        retriesConnection = Counter(
-            label: "dqlite_client_retries_total", dimensions: dimensions + [("reason", "connection")])
-        retriesRead = Counter(label: "dqlite_client_retries_total", dimensions: dimensions + [("reason", "read")])
-        retriesTransaction = Counter(
-            label: "dqlite_client_retries_total", dimensions: dimensions + [("reason", "transaction")])
+    init(database: String, factory: any MetricsFactory) {
+        let dimensions = [("database", database)]
+        func counter(_ label: String, reason: String? = nil) -> Counter {
+            Counter(label: label, dimensions: dimensions + (reason.map { [("reason", $0)] } ?? []), factory: factory)
+        }
+        calls = counter("dqlite_client_calls_total")
+        failures = counter("dqlite_client_failures_total")
+        callDuration = Timer(label: "dqlite_client_call_duration", dimensions: dimensions, factory: factory)
+        poolWait = Timer(label: "dqlite_client_pool_wait", dimensions: dimensions, factory: factory)
+        leaderChanges = counter("dqlite_client_leader_changes_total")
+        retriesBusy = counter("dqlite_client_retries_total", reason: "busy")
+        retriesNotLeader = counter("dqlite_client_retries_total", reason: "not_leader")
+        retriesConnection = counter("dqlite_client_retries_total", reason: "connection")
+        retriesRead = counter("dqlite_client_retries_total", reason: "read")
+        retriesTransaction = counter("dqlite_client_retries_total", reason: "transaction")
     }
 }

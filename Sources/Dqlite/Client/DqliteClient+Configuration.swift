@@ -1,3 +1,5 @@
+import CoreMetrics
+
 extension DqliteClient {
     /// Everything a client needs: where the cluster is, which database, and its limits and policies.
     public struct Configuration: Sendable {
@@ -79,6 +81,9 @@ extension DqliteClient {
         /// with their SQL text and the number of parameters only, since values may be secrets or personal data
         /// (as GRDB's `publicStatementArguments`).
         public var logsStatementParameters: Bool = false
+        /// Where the client's metrics go (calls, failures, durations, pool waits, retries, leader changes; each
+        /// with the dimension `database`). Default: the process-wide `MetricsSystem.factory`.
+        public var metricsFactory: any MetricsFactory = MetricsSystem.factory
 
         /// A configuration for `database` on the cluster reachable through `nodes`.
         public init(

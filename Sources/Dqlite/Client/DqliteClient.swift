@@ -33,10 +33,12 @@ public final class DqliteClient: Sendable, Service {
     /// The leader discovery shared by every pool of this client.
     public let discovery: DqliteLeaderDiscovery
     let backgroundLogger: Logger
-    let metrics: ClientMetrics
-    /// The pools by database, and whether the client is shut down: one lock, so that a pool is either created
-    /// before `shutdown()` (and shut down by it) or refused after it.
-    private let pools = NIOLockedValueBox<(byDatabase: [String: ConnectionPool], closed: Bool)>(([:], false))
+    /// The metrics instruments by database (created once per database).
+    private let metricsByDatabase = NIOLockedValueBox<[String: ClientMetrics]>([:])
+    /// The pools by database, whether the client is shut down, and whether ``run()`` was called: one lock, so
+    /// that a pool is either created before `shutdown()` (and shut down by it) or refused after it.
+    private let pools = NIOLockedValueBox<(byDatabase: [String: ConnectionPool], closed: Bool, ran: Bool)>(
+        ([:], false, false))
 
     /// Creates a client. No connection is made until the first call.
     public init(configuration: Configuration, backgroundLogger: Logger? = nil) {
@@ -46,11 +48,18 @@ public final class DqliteClient: Sendable, Service {
         self.discovery = DqliteLeaderDiscovery(
             seeds: configuration.nodes, store: configuration.nodeStore, configuration: configuration.discovery)
         self.backgroundLogger = backgroundLogger ?? DqliteConnection.silentLogger
-        self.metrics = ClientMetrics(label: configuration.database)
     }
 
     /// Background housekeeping until cancelled or until graceful shutdown; then the client shuts down.
+    ///
+    /// Call it once: a second call throws ``DqliteError/Code/invalidRequest`` at once (two housekeeping loops
+    /// would each shut the client down when they end).
     public func run() async throws {
+        let first = pools.withLockedValue { state in
+            defer { state.ran = true }
+            return !state.ran
+        }
+        guard first else { throw DqliteError(.invalidRequest, "run() was already called on this client") }
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled && !self.isShutDown {
                 for pool in self.allPools { await pool.maintain(logger: self.backgroundLogger) }
@@ -70,6 +79,9 @@ public final class DqliteClient: Sendable, Service {
     }
 
     var isShutDown: Bool { pools.withLockedValue { $0.closed } }
+
+    /// True once ``run()`` was called.
+    var hasRun: Bool { pools.withLockedValue { $0.ran } }
 
     private var allPools: [ConnectionPool] { pools.withLockedValue { Array($0.byDatabase.values) } }
 
@@ -139,12 +151,22 @@ public final class DqliteClient: Sendable, Service {
                     try await self.openConnection(database: database, generation: generation, logger: logger)
                 },
                 onLeaderChange: { [self] in
-                    self.metrics.leaderChanges.increment()
+                    self.metrics(for: database).leaderChanges.increment()
                     self.discovery.forgetLeader()
                     self.leaderChanged(except: database)
                 })
             state.byDatabase[database] = pool
             return pool
+        }
+    }
+
+    /// The metrics instruments of `database`.
+    func metrics(for database: String) -> ClientMetrics {
+        metricsByDatabase.withLockedValue { cache in
+            if let metrics = cache[database] { return metrics }
+            let metrics = ClientMetrics(database: database, factory: configuration.metricsFactory)
+            cache[database] = metrics
+            return metrics
         }
     }
 

@@ -7,10 +7,13 @@ public struct DqliteDatabase: Sendable {
     let client: DqliteClient
     /// The database name (one file in the cluster).
     public let name: String
+    /// This database's metrics instruments (dimension `database` = ``name``).
+    let metrics: ClientMetrics
 
     init(client: DqliteClient, name: String) {
         self.client = client
         self.name = name
+        self.metrics = client.metrics(for: name)
     }
 
     /// Runs a statement that returns no rows.
@@ -74,7 +77,7 @@ public struct DqliteDatabase: Sendable {
         let pooled = lease.pooled
         let session = DqliteSession(
             pooled: pooled, busyTimeout: client.configuration.busyTimeout, inTransaction: false, logger: logger,
-            metrics: client.metrics, logsParameters: client.configuration.logsStatementParameters)
+            metrics: metrics, logsParameters: client.configuration.logsStatementParameters)
         do {
             let result = try await onEventLoop(of: pooled) { try await body(session) }
             session.end()
@@ -117,7 +120,7 @@ public struct DqliteDatabase: Sendable {
             let pooled = lease.pooled
             let session = DqliteSession(
                 pooled: pooled, busyTimeout: client.configuration.busyTimeout, inTransaction: true, logger: logger,
-                metrics: client.metrics, logsParameters: client.configuration.logsStatementParameters)
+                metrics: metrics, logsParameters: client.configuration.logsStatementParameters)
             defer { session.end() }
             let result: Result
             do {
@@ -130,7 +133,7 @@ public struct DqliteDatabase: Sendable {
                     release(lease, after: error)
                     if attempt < retry.maximumAttempts {
                         attempt += 1
-                        client.metrics.retriesTransaction.increment()
+                        metrics.retriesTransaction.increment()
                         logger.debug(
                             "dqlite transaction re-run after leadership change", metadata: ["attempt": "\(attempt)"])
                         continue
@@ -156,7 +159,7 @@ public struct DqliteDatabase: Sendable {
                 if error.outcome == .notApplied, let aborted = Self.transactionAbort(error) {
                     if attempt < retry.maximumAttempts {
                         attempt += 1
-                        client.metrics.retriesTransaction.increment()
+                        metrics.retriesTransaction.increment()
                         logger.debug(
                             "dqlite transaction re-run after its COMMIT was refused",
                             metadata: ["attempt": "\(attempt)"])
@@ -200,7 +203,7 @@ public struct DqliteDatabase: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         defer {
-            client.metrics.poolWait.recordNanoseconds(
+            metrics.poolWait.recordNanoseconds(
                 Int64(
                     (clock.now - start).components.attoseconds / 1_000_000_000 + (clock.now - start).components.seconds
                         * 1_000_000_000))
@@ -289,7 +292,6 @@ public struct DqliteDatabase: Sendable {
     ) async throws -> Result {
         let logger = logger ?? client.backgroundLogger
         let pool = try client.pool(for: name)
-        let metrics = client.metrics
         let clock = ContinuousClock()
         let started = clock.now
         let deadline = started + (options.timeout ?? client.configuration.connection.defaultCallTimeout)
