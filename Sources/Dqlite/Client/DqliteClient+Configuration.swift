@@ -52,8 +52,8 @@ extension DqliteClient {
         /// Attempts for a statement whose connection failed before it ran (not leader, connection lost
         /// before sending, …) or that is safe to repeat (reads, idempotent calls). Default 3.
         public var maximumAttempts: Int
-        /// Runs the work of a session (the closure of ``DqliteClient/withConnection(logger:_:)`` and
-        /// ``DqliteClient/withTransaction(kind:retry:logger:_:)``, and the client's own `execute`/`query` calls) on
+        /// Runs the work of a session (the closure of ``DqliteClient/withConnection(logger:isolation:_:)`` and
+        /// ``DqliteClient/withTransaction(kind:retry:logger:isolation:_:)``, and the client's own `execute`/`query` calls) on
         /// its connection's NIO event loop, through a task executor preference. Default false.
         ///
         /// A request and its answer then stay on one thread instead of crossing between the event loop and

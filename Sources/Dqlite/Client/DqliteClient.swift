@@ -114,19 +114,25 @@ public final class DqliteClient: Sendable, Service {
         try await defaultDatabase.query(query, options: options, logger: logger)
     }
 
-    /// Runs `body` with one leased connection (see ``DqliteDatabase/withConnection(logger:_:)``).
-    public func withConnection<Result>(logger: Logger? = nil, _ body: (DqliteSession) async throws -> Result)
-        async throws -> Result
-    {
-        try await defaultDatabase.withConnection(logger: logger, body)
+    /// Runs `body` with one leased connection, on the caller's actor (see
+    /// ``DqliteDatabase/withConnection(logger:isolation:_:)``).
+    @discardableResult
+    public func withConnection<Result>(
+        logger: Logger? = nil, isolation: isolated (any Actor)? = #isolation,
+        _ body: (DqliteSession) async throws -> sending Result
+    ) async throws -> sending Result {
+        try await defaultDatabase.withConnection(logger: logger, isolation: isolation, body)
     }
 
-    /// Runs `body` in a transaction (see ``DqliteDatabase/withTransaction(kind:retry:logger:_:)``).
+    /// Runs `body` in a transaction, on the caller's actor (see
+    /// ``DqliteDatabase/withTransaction(kind:retry:logger:isolation:_:)``).
+    @discardableResult
     public func withTransaction<Result>(
         kind: DqliteTransactionKind = .deferred, retry: DqliteTransactionRetry = .never, logger: Logger? = nil,
-        _ body: (DqliteSession) async throws -> Result
-    ) async throws -> Result {
-        try await defaultDatabase.withTransaction(kind: kind, retry: retry, logger: logger, body)
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (DqliteSession) async throws -> sending Result
+    ) async throws -> sending Result {
+        try await defaultDatabase.withTransaction(kind: kind, retry: retry, logger: logger, isolation: isolation, body)
     }
 
     /// Runs a multi-statement script (see ``DqliteSession/executeScript(_:)``).

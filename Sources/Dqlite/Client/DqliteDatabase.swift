@@ -66,9 +66,14 @@ public struct DqliteDatabase: Sendable {
     /// that `body` ran left a transaction open (a BEGIN or SAVEPOINT without its COMMIT), it is rolled back
     /// first, with a warning, so the next user of the connection never inherits it; if that ROLLBACK fails, the
     /// connection is closed instead (which ends the transaction on the server).
-    public func withConnection<Result>(logger: Logger? = nil, _ body: (DqliteSession) async throws -> Result)
-        async throws -> Result
-    {
+    ///
+    /// `body` runs on the caller's actor (`isolation`), so it may use the actor's state directly, and its
+    /// result is `sending`: a non-Sendable value can be returned to the caller.
+    @discardableResult
+    public func withConnection<Result>(
+        logger: Logger? = nil, isolation: isolated (any Actor)? = #isolation,
+        _ body: (DqliteSession) async throws -> sending Result
+    ) async throws -> sending Result {
         let logger = logger ?? client.backgroundLogger
         let pool = try client.pool(for: name)
         let lease = PoolLease(try await self.lease(pool, logger: logger), pool: pool)
@@ -105,10 +110,13 @@ public struct DqliteDatabase: Sendable {
     /// - `kind` chooses BEGIN DEFERRED (default), IMMEDIATE or EXCLUSIVE.
     /// - Cancellation throws ``DqliteError/Code/cancelled``; the connection goes back to the pool whatever is
     ///   thrown (closed when the transaction's state on it is not known to be clean).
+    /// - `body` runs on the caller's actor (`isolation`); its result is `sending`.
+    @discardableResult
     public func withTransaction<Result>(
         kind: DqliteTransactionKind = .deferred, retry: DqliteTransactionRetry = .never, logger: Logger? = nil,
-        _ body: (DqliteSession) async throws -> Result
-    ) async throws -> Result {
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (DqliteSession) async throws -> sending Result
+    ) async throws -> sending Result {
         let logger = logger ?? client.backgroundLogger
         let pool = try client.pool(for: name)
         var attempt = 1
@@ -275,10 +283,13 @@ public struct DqliteDatabase: Sendable {
     /// is on, else where it is.
     private func onEventLoop<Result>(
         of pooled: PooledConnection, isolation: isolated (any Actor)? = #isolation,
-        _ body: () async throws -> Result
-    ) async throws -> Result {
+        _ body: () async throws -> sending Result
+    ) async throws -> sending Result {
         guard client.configuration.runsSessionsOnEventLoop else { return try await body() }
-        return try await withTaskExecutorPreference(pooled.connection.taskExecutor) { try await body() }
+        let transferred = try await withTaskExecutorPreference(pooled.connection.taskExecutor, isolation: isolation) {
+            Transferred(try await body())
+        }
+        return transferred.take()
     }
 
     /// Runs `operation` on a leased connection, retrying when that is provably safe.
@@ -361,4 +372,15 @@ public struct DqliteDatabase: Sendable {
             }
         }
     }
+}
+
+/// Carries a value that `body` returned as `sending` through `withTaskExecutorPreference`, whose signature
+/// returns a plain `T` (so the compiler no longer knows that nothing else holds the value). Sound only for
+/// that use: the value comes from a `sending` result and is taken out exactly once, by the one caller.
+private struct Transferred<Value>: @unchecked Sendable {
+    private nonisolated(unsafe) let value: Value
+
+    init(_ value: sending Value) { self.value = value }
+
+    consuming func take() -> sending Value { value }
 }

@@ -11,6 +11,7 @@ extension DqliteSession {
     ///     try? await session.withSavepoint { try await session.execute("INSERT INTO audit …") }  // optional part
     /// }
     /// ```
+    @discardableResult
     public func withSavepoint<Result>(_ body: () async throws -> Result) async throws -> Result {
         let name = "dqlite_savepoint_\(Self.savepointSerial.add(1, ordering: .relaxed).newValue)"
         try await execute(DqliteQuery(unsafeSQL: "SAVEPOINT \(name)"))
