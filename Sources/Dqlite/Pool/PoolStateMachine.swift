@@ -91,6 +91,8 @@ struct PoolStateMachine<Connection: AnyObject & Sendable>: Sendable {
 
     /// A reserved slot failed to produce a connection; the next waiter may try.
     mutating func creationFailed() -> ReleaseAction {
+        // No slot reserved (a spurious report): nothing to free, and no slot to hand over.
+        guard creating > 0 else { return .none }
         creating -= 1
         return passSlotToWaiter(closing: nil) ?? .none
     }
@@ -100,6 +102,10 @@ struct PoolStateMachine<Connection: AnyObject & Sendable>: Sendable {
         _ connection: Connection, reusable: Bool, generation connectionGeneration: UInt64,
         now: ContinuousClock.Instant
     ) -> ReleaseAction {
+        // Released twice: it is already idle, keep it there once.
+        if idle.contains(where: { $0.connection === connection }) { return .none }
+        // Never leased (more releases than leases): close it, count nothing.
+        guard leased > 0 else { return .close(connection) }
         leased -= 1
         if reusable && connectionGeneration == generation && !isShutDown {
             if !waiters.isEmpty {
@@ -143,10 +149,10 @@ struct PoolStateMachine<Connection: AnyObject & Sendable>: Sendable {
         return expired
     }
 
-    /// Connections to create to reach the minimum (slots are reserved).
+    /// Connections to create to reach the minimum, never above the maximum (slots are reserved).
     mutating func refill() -> (count: Int, generation: UInt64) {
         guard !isShutDown else { return (0, generation) }
-        let missing = max(0, limits.minimum - total)
+        let missing = max(0, min(limits.minimum, limits.maximum) - total)
         creating += missing
         return (missing, generation)
     }
