@@ -150,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "DqliteTests",
             dependencies: [
-                "Dqlite", "DqliteWire",
+                "Dqlite", "DqliteWire", "DqliteWireTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -215,7 +215,7 @@ let package = Package(
         .testTarget(
             name: "DqliteFaultTests",
             dependencies: [
-                "Dqlite", "DqliteTestSupport", "DqliteLocalCluster", "DqliteWire",
+                "Dqlite", "DqliteTestSupport", "DqliteLocalCluster", "DqliteWire", "DqliteWireTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import DqliteWireTestSupport
 import Testing
 
 extension FaultSuite {
@@ -203,7 +204,7 @@ extension FaultSuite {
         func simulated() throws {
             var corrupted = 0
             for seed in 1...50 {
-                var random = RegisterRandom(seed: UInt64(seed))
+                var random = SplitMix64(seed: UInt64(seed))
                 let planned = Self.simulate(&random, keys: 1 + seed % 2, processes: 5, operations: 20, values: 5)
                 let result = try Self.check(planned)
                 #expect(result == .linearizable, "seed \(seed): \(result)")
@@ -224,7 +225,7 @@ extension FaultSuite {
         func agreesWithExhaustiveSearch() throws {
             var verdicts = (linearizable: 0, not: 0)
             for seed in 1...300 {
-                var random = RegisterRandom(seed: UInt64(seed) &* 7919)
+                var random = SplitMix64(seed: UInt64(seed) &* 7919)
                 var planned = Self.simulate(&random, keys: 1, processes: 3, operations: 3, values: 3)
                 // Change some reads to any value (or unwritten): some stay linearizable, others do not.
                 for index in planned.indices where random.next() % 3 == 0 {
@@ -251,7 +252,7 @@ extension FaultSuite.LinearizabilityCheckerTests {
     /// effect on a real register at a random instant inside its interval. Some writes and compare-and-sets end
     /// indeterminate (applied or not) or failed (not applied); some reads end indeterminate.
     static func simulate(
-        _ random: inout RegisterRandom, keys: Int, processes: Int, operations: Int, values: Int
+        _ random: inout SplitMix64, keys: Int, processes: Int, operations: Int, values: Int
     ) -> [Planned] {
         var planned: [Planned] = []
         // (effect instant, index into planned) for every operation that took effect.
@@ -333,20 +334,5 @@ extension FaultSuite.LinearizabilityCheckerTests {
             return false
         }
         return search(kept, nil)
-    }
-}
-
-/// SplitMix64, for reproducible random histories.
-struct RegisterRandom {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E4B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

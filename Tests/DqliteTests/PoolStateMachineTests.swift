@@ -1,3 +1,4 @@
+import DqliteWireTestSupport
 import Testing
 
 @testable import Dqlite
@@ -194,19 +195,6 @@ final class PoolHarness {
             sourceLocation: sourceLocation)
         created(sourceLocation: sourceLocation)
         return newConnection()
-    }
-}
-
-/// SplitMix64: a deterministic generator for the random walks.
-struct PoolTestRandom: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
@@ -679,7 +667,7 @@ struct PoolStateMachineTests {
         "random walks of valid calls keep the invariants, serve waiters in order and drain to zero",
         arguments: 1...12 as ClosedRange<UInt64>)
     func randomWalk(seed: UInt64) {
-        var random = PoolTestRandom(state: seed)
+        var random = SplitMix64(seed: seed)
         let maximum = Int(1 + seed % 3)
         let pool = PoolHarness(
             minimum: Int(seed % 2), maximum: maximum, maximumWaiters: 3, idleTimeout: .seconds(30))

@@ -5,94 +5,72 @@ import NIOConcurrencyHelpers
 /// dqlite runs one write transaction at a time and refuses the others with SQLITE_BUSY at once. Queueing the
 /// client's own autocommit writes here, in arrival order, replaces busy retries (and their unfair backoff)
 /// with a fair wait. A waiter whose task is cancelled leaves the queue and throws ``DqliteError/Code/cancelled``.
+///
+/// The gate is a pool of one: the connection pool's ``PoolStateMachine`` (maximum 1) decides who holds the
+/// turn and who waits, in order, and the same ``WaiterTable`` connects its decisions to suspended tasks.
 final class WriteGate: Sendable {
-    private struct State {
-        var held = false
-        var nextID: UInt64 = 0
-        /// Waiting ids, first come first served, and their continuations.
-        var queue: [UInt64] = []
-        var waiting: [UInt64: CheckedContinuation<Void, any Error>] = [:]
-        /// Ids between registration and admission (or cancellation).
-        var registered: Set<UInt64> = []
-        /// Registered ids cancelled before their continuation was queued.
-        var cancelledEarly: Set<UInt64> = []
+    /// What the gate hands out: whoever holds it may write.
+    final class Turn: Sendable {}
+
+    private typealias Machine = PoolStateMachine<Turn>
+
+    private struct Locked: PoolWaiterState {
+        var machine = Machine(
+            limits: .init(minimum: 0, maximum: 1, maximumWaiters: .max, idleTimeout: .seconds(Int64.max)))
+        var waiters = WaiterTable<Machine.WaiterOutcome>()
     }
 
-    private let state = NIOLockedValueBox(State())
+    private let state = NIOLockedValueBox(Locked())
+    private let turn = Turn()
 
     /// Runs `body` as the only holder of the gate.
     func withGate<Result>(
         isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
     ) async throws -> Result {
-        do {
-            try await enter()
-        } catch {
-            throw DqliteError(.cancelled, "cancelled while queued to write", outcome: .notApplied)
-        }
+        try await enter()
         defer { leave() }
         return try await body()
     }
 
+    /// Waiting callers, for tests.
+    var waiting: Int { state.withLockedValue { $0.machine.waiters.count } }
+
     private func enter() async throws {
-        let id: UInt64? = state.withLockedValue { state in
-            if !state.held, state.queue.isEmpty {
-                state.held = true
-                return nil
-            }
-            state.nextID &+= 1
-            state.registered.insert(state.nextID)
-            return state.nextID
+        let (waiter, action) = state.withLockedValue { locked in
+            let waiter = locked.waiters.makeWaiter()
+            return (waiter, locked.machine.lease(waiter: waiter, now: .now))
         }
-        guard let id else { return }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                enum Decision { case admitted, cancelled, queued }
-                let decision = state.withLockedValue { state -> Decision in
-                    if state.cancelledEarly.remove(id) != nil {
-                        state.registered.remove(id)
-                        return .cancelled
-                    }
-                    // The gate may have been freed meanwhile.
-                    if !state.held, state.queue.isEmpty {
-                        state.held = true
-                        state.registered.remove(id)
-                        return .admitted
-                    }
-                    state.queue.append(id)
-                    state.waiting[id] = continuation
-                    return .queued
-                }
-                switch decision {
-                case .admitted: continuation.resume()
-                case .cancelled: continuation.resume(throwing: CancellationError())
-                case .queued: break
-                }
+        let outcome: Machine.WaiterOutcome
+        switch action {
+        case .use: return
+        case .create(let generation): outcome = .create(generation: generation)
+        case .fail(let error): throw error
+        case .wait:
+            do {
+                outcome = try await state.suspend(waiter)
+            } catch {
+                throw DqliteError(.cancelled, "cancelled while queued to write", outcome: .notApplied)
             }
-        } onCancel: {
-            let removed = state.withLockedValue { state -> CheckedContinuation<Void, any Error>? in
-                if let continuation = state.waiting.removeValue(forKey: id) {
-                    state.queue.removeAll { $0 == id }
-                    state.registered.remove(id)
-                    return continuation
-                }
-                if state.registered.contains(id) { state.cancelledEarly.insert(id) }
-                return nil
-            }
-            removed?.resume(throwing: CancellationError())
+        }
+        switch outcome {
+        case .connection: return
+        // The first holder ever: the free slot becomes the turn.
+        case .create: state.withLockedValue { $0.machine.created() }
+        case .closed: throw DqliteError(.poolClosed, "the write queue is closed")
         }
     }
 
-    /// Hands the gate to the first waiter, or frees it.
+    /// Hands the turn to the first waiter, or frees it.
     private func leave() {
-        let next = state.withLockedValue { state -> CheckedContinuation<Void, any Error>? in
-            while !state.queue.isEmpty {
-                let id = state.queue.removeFirst()
-                state.registered.remove(id)
-                if let continuation = state.waiting.removeValue(forKey: id) { return continuation }
-            }
-            state.held = false
-            return nil
+        let next = state.withLockedValue {
+            locked -> (WaiterTable<Machine.WaiterOutcome>.Continuation, Machine.WaiterOutcome)? in
+            let action = locked.machine.release(
+                turn, reusable: true, generation: locked.machine.generation, now: .now)
+            guard case .resume(let waiter, let outcome, _) = action,
+                let continuation = locked.waiters.hand(outcome, to: waiter)
+            else { return nil }
+            return (continuation, outcome)
         }
-        next?.resume()
+        if let (continuation, outcome) = next { continuation.resume(returning: outcome) }
     }
 }

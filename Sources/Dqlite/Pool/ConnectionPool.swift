@@ -23,25 +23,18 @@ final class ConnectionPool: Sendable {
         var checkTimeout: Duration
     }
 
-    private struct Locked {
+    private struct Locked: PoolWaiterState {
         var machine: PoolStateMachine<PooledConnection>
-        var continuations: [Int: CheckedContinuation<PoolStateMachine<PooledConnection>.WaiterOutcome, any Error>] = [:]
-        /// Outcomes for waiters that were served before they suspended (handed over under the same lock as
-        /// the decision, so a waiter never misses one).
-        var pending: [Int: PoolStateMachine<PooledConnection>.WaiterOutcome] = [:]
-        var nextWaiter = 0
+        var waiters = WaiterTable<PoolStateMachine<PooledConnection>.WaiterOutcome>()
 
-        /// Applies a release-type action: a waiter's outcome goes to its continuation, or waits in `pending`.
+        /// Applies a release-type action: a waiter's outcome goes to its continuation, or waits for it.
         mutating func route(_ action: PoolStateMachine<PooledConnection>.ReleaseAction) -> Effects {
             switch action {
             case .none: return Effects()
             case .close(let connection): return Effects(closing: connection)
             case .resume(let waiter, let outcome, let closing):
-                if let continuation = continuations.removeValue(forKey: waiter) {
-                    return Effects(closing: closing, resume: (continuation, outcome))
-                }
-                pending[waiter] = outcome
-                return Effects(closing: closing)
+                guard let continuation = waiters.hand(outcome, to: waiter) else { return Effects(closing: closing) }
+                return Effects(closing: closing, resume: (continuation, outcome))
             }
         }
     }
@@ -99,8 +92,7 @@ final class ConnectionPool: Sendable {
         while true {
             if Task.isCancelled { throw DqliteError(.cancelled, "waiting for a connection was cancelled") }
             let (waiter, action) = state.withLockedValue { locked in
-                let waiter = locked.nextWaiter
-                locked.nextWaiter += 1
+                let waiter = locked.waiters.makeWaiter()
                 return (waiter, locked.machine.lease(waiter: waiter, now: .now))
             }
             switch action {
@@ -148,7 +140,7 @@ final class ConnectionPool: Sendable {
         -> PoolStateMachine<PooledConnection>.WaiterOutcome
     {
         try await withThrowingTaskGroup(of: PoolStateMachine<PooledConnection>.WaiterOutcome?.self) { group in
-            group.addTask { try await self.suspend(waiter) }
+            group.addTask { try await self.state.suspend(waiter) }
             group.addTask {
                 try await Task.sleep(until: deadline)
                 return nil
@@ -170,28 +162,6 @@ final class ConnectionPool: Sendable {
                 )
             }
             return first
-        }
-    }
-
-    private func suspend(_ waiter: Int) async throws -> PoolStateMachine<PooledConnection>.WaiterOutcome {
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                let immediate = state.withLockedValue {
-                    locked -> Result<PoolStateMachine<PooledConnection>.WaiterOutcome, any Error>? in
-                    if let outcome = locked.pending.removeValue(forKey: waiter) { return .success(outcome) }
-                    guard locked.machine.waiters.contains(waiter) else { return .failure(CancellationError()) }
-                    locked.continuations[waiter] = continuation
-                    return nil
-                }
-                if let immediate { continuation.resume(with: immediate) }
-            }
-        } onCancel: {
-            let continuation = state.withLockedValue {
-                locked -> CheckedContinuation<PoolStateMachine<PooledConnection>.WaiterOutcome, any Error>? in
-                guard locked.machine.cancelWaiter(waiter) else { return nil }
-                return locked.continuations.removeValue(forKey: waiter)
-            }
-            continuation?.resume(throwing: CancellationError())
         }
     }
 
@@ -261,11 +231,7 @@ final class ConnectionPool: Sendable {
             let (waiters, idle) = locked.machine.shutDown()
             var continuations: [CheckedContinuation<PoolStateMachine<PooledConnection>.WaiterOutcome, any Error>] = []
             for waiter in waiters {
-                if let continuation = locked.continuations.removeValue(forKey: waiter) {
-                    continuations.append(continuation)
-                } else {
-                    locked.pending[waiter] = .closed
-                }
+                if let continuation = locked.waiters.hand(.closed, to: waiter) { continuations.append(continuation) }
             }
             return (idle, continuations)
         }
