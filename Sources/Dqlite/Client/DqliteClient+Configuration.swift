@@ -1,4 +1,5 @@
 import CoreMetrics
+import Tracing
 
 extension DqliteClient {
     /// Everything a client needs: where the cluster is, which database, and its limits and policies.
@@ -84,6 +85,10 @@ extension DqliteClient {
         /// Where the client's metrics go (calls, failures, durations, pool waits, retries, leader changes; each
         /// with the dimension `database`). Default: the process-wide `MetricsSystem.factory`.
         public var metricsFactory: any MetricsFactory = MetricsSystem.factory
+        /// Where the client's spans go: one per statement and one per transaction, with OpenTelemetry's database
+        /// attributes (bound values only with ``logsStatementParameters``). Default nil: the bootstrapped
+        /// `InstrumentationSystem.tracer` (a no-op unless the application bootstraps one).
+        public var tracer: (any Tracer)? = nil
 
         /// A configuration for `database` on the cluster reachable through `nodes`.
         public init(

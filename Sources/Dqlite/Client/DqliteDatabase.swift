@@ -1,6 +1,7 @@
 import CoreMetrics
 import DqliteWire
 import Logging
+import Tracing
 
 /// One database of the cluster, reached through the client's pool: the SQL API.
 public struct DqliteDatabase: Sendable {
@@ -14,6 +15,13 @@ public struct DqliteDatabase: Sendable {
         self.client = client
         self.name = name
         self.metrics = client.metrics(for: name)
+    }
+
+    /// Spans for this database's statements (the configured tracer, else the bootstrapped one).
+    var tracing: StatementTracing {
+        StatementTracing(
+            tracer: client.configuration.tracer ?? InstrumentationSystem.tracer, database: name,
+            logsParameters: client.configuration.logsStatementParameters)
     }
 
     /// Runs a statement that returns no rows.
@@ -82,7 +90,7 @@ public struct DqliteDatabase: Sendable {
         let pooled = lease.pooled
         let session = DqliteSession(
             pooled: pooled, busyTimeout: client.configuration.busyTimeout, inTransaction: false, logger: logger,
-            metrics: metrics, logsParameters: client.configuration.logsStatementParameters)
+            metrics: metrics, logsParameters: client.configuration.logsStatementParameters, tracing: tracing)
         do {
             let result = try await onEventLoop(of: pooled) { try await body(session) }
             session.end()
@@ -117,10 +125,28 @@ public struct DqliteDatabase: Sendable {
         isolation: isolated (any Actor)? = #isolation,
         _ body: (DqliteSession) async throws -> sending Result
     ) async throws -> sending Result {
+        let span = tracing.startTransaction(kind: kind)
+        defer { span.end() }
+        do {
+            return try await runTransaction(
+                kind: kind, retry: retry, logger: logger, tracing: tracing.within(span), span: span,
+                isolation: isolation, body)
+        } catch {
+            StatementTracing.record(error, on: span)
+            throw error
+        }
+    }
+
+    /// ``withTransaction(kind:retry:logger:isolation:_:)`` inside its span.
+    private func runTransaction<Result>(
+        kind: DqliteTransactionKind, retry: DqliteTransactionRetry, logger: Logger?, tracing: StatementTracing,
+        span: any Span, isolation: isolated (any Actor)?, _ body: (DqliteSession) async throws -> sending Result
+    ) async throws -> sending Result {
         let logger = logger ?? client.backgroundLogger
         let pool = try client.pool(for: name)
         var attempt = 1
         while true {
+            span.attributes["dqlite.transaction.attempts"] = attempt
             let lease = PoolLease(try await self.lease(pool, logger: logger), pool: pool)
             // Whatever is thrown below (cancellation included), the slot comes back: closed, unless a path
             // below gave it back as reusable first. Closing ends the transaction on the server.
@@ -128,7 +154,7 @@ public struct DqliteDatabase: Sendable {
             let pooled = lease.pooled
             let session = DqliteSession(
                 pooled: pooled, busyTimeout: client.configuration.busyTimeout, inTransaction: true, logger: logger,
-                metrics: metrics, logsParameters: client.configuration.logsStatementParameters)
+                metrics: metrics, logsParameters: client.configuration.logsStatementParameters, tracing: tracing)
             defer { session.end() }
             let result: Result
             do {
@@ -325,7 +351,8 @@ public struct DqliteDatabase: Sendable {
             defer { if !keepLease { lease.release(reusable: false) } }
             let session = DqliteSession(
                 pooled: lease.pooled, busyTimeout: client.configuration.busyTimeout, inTransaction: false,
-                logger: logger, metrics: metrics, logsParameters: client.configuration.logsStatementParameters)
+                logger: logger, metrics: metrics, logsParameters: client.configuration.logsStatementParameters,
+                tracing: tracing)
             defer { session.end() }
             var attemptOptions = options
             attemptOptions.timeout = max(deadline - clock.now, .milliseconds(1))

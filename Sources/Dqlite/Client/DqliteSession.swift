@@ -18,14 +18,17 @@ public final class DqliteSession: Sendable {
     let metrics: ClientMetrics
     /// Log bound values with statements (``DqliteClient/Configuration/logsStatementParameters``).
     let logsParameters: Bool
+    /// Spans for this session's statements.
+    let tracing: StatementTracing
     private let ended = NIOLockedValueBox(false)
     /// The transaction state that the statements run on this session left (BEGIN, COMMIT, SAVEPOINT, …).
     private let transaction = NIOLockedValueBox(TransactionTracker())
 
     init(
         pooled: PooledConnection, busyTimeout: Duration, inTransaction: Bool, logger: Logger, metrics: ClientMetrics,
-        logsParameters: Bool = false
+        logsParameters: Bool = false, tracing: StatementTracing
     ) {
+        self.tracing = tracing
         self.pooled = pooled
         self.busyTimeout = busyTimeout
         self.inTransaction = inTransaction
@@ -83,23 +86,25 @@ public final class DqliteSession: Sendable {
         try checkOpen()
         let route = try Self.check(query, behaviour: pooled.behaviour)
         logStatement(query.sql, parameters: query.parameters)
-        if route.returnsRows {
-            var reader = try await startRows(query, route: route, options: options)
-            await reader.close()
+        return try await tracing.traced(query.sql, parameters: query.parameters, node: node) {
+            if route.returnsRows {
+                var reader = try await startRows(query, route: route, options: options)
+                await reader.close()
+                record(route)
+                return DqliteExecResult(lastInsertID: 0, rowsAffected: 0)
+            }
+            let parameters = try query.checkedParameters()
+            let call = SQLCall(sql: query.sql, parameters: parameters, schema: try await schema(for: parameters.count))
+            let response = try await withBusyRetry {
+                try await pooled.connection.call(.execSQL(call), timeout: options.timeout)
+            }
             record(route)
-            return DqliteExecResult(lastInsertID: 0, rowsAffected: 0)
+            guard case .result(let lastInsertID, let rowsAffected) = response else {
+                throw DqliteError(.protocolViolation, "EXEC_SQL answered with \(response.type.name)")
+            }
+            return DqliteExecResult(
+                lastInsertID: Int64(bitPattern: lastInsertID), rowsAffected: Int(clamping: rowsAffected))
         }
-        let parameters = try query.checkedParameters()
-        let call = SQLCall(sql: query.sql, parameters: parameters, schema: try await schema(for: parameters.count))
-        let response = try await withBusyRetry {
-            try await pooled.connection.call(.execSQL(call), timeout: options.timeout)
-        }
-        record(route)
-        guard case .result(let lastInsertID, let rowsAffected) = response else {
-            throw DqliteError(.protocolViolation, "EXEC_SQL answered with \(response.type.name)")
-        }
-        return DqliteExecResult(
-            lastInsertID: Int64(bitPattern: lastInsertID), rowsAffected: Int(clamping: rowsAffected))
     }
 
     /// Runs a statement and returns its rows as a stream (read it inside this session's closure). A
@@ -112,7 +117,10 @@ public final class DqliteSession: Sendable {
             return DqliteRowSequence.empty
         }
         logStatement(query.sql, parameters: query.parameters)
-        let reader = try await startRows(query, route: route, options: options)
+        // The span covers sending the query and its first answer; the rows stream after it.
+        let reader = try await tracing.traced(query.sql, parameters: query.parameters, node: node) {
+            try await startRows(query, route: route, options: options)
+        }
         return DqliteRowSequence(reader: reader, lease: nil)
     }
 
