@@ -53,6 +53,13 @@ public struct DqliteRowSequence: AsyncSequence, Sendable {
         var values: [DqliteValue] = []
 
         public mutating func next() async throws -> DqliteRow? {
+            try await next(isolation: nil)
+        }
+
+        /// The next row, on the caller's actor: a `for try await` loop on an actor calls this, and rows of frames
+        /// already received are decoded without leaving the actor (only waiting for the next batch of frames
+        /// does).
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws -> DqliteRow? {
             // Rows of frames already received are decoded in place, without suspending.
             do {
                 if try reader?.nextReceived(into: &values) == true {
