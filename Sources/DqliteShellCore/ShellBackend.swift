@@ -75,22 +75,9 @@ public struct ShellFailure: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// A cluster member as the shell shows it.
-public struct ShellNodeInfo: Hashable, Sendable {
-    /// The raft node id.
-    public var id: UInt64
-    /// The address it advertises.
-    public var address: String
-    /// Its role.
-    public var role: ShellNodeRole
-
-    /// Creates a member entry.
-    public init(id: UInt64, address: String, role: ShellNodeRole) {
-        self.id = id
-        self.address = address
-        self.role = role
-    }
-}
+/// A cluster member as the shell shows it: DqliteWire's ``NodeInfo`` (id, address, role), the record CLUSTER
+/// carries.
+public typealias ShellNodeInfo = NodeInfo
 
 /// Whether a node answered a probe.
 public enum ShellReachability: Hashable, Sendable, CustomStringConvertible {

@@ -259,7 +259,8 @@ extension ShellEngine {
         else { return }
         let rows: [[WireValue]] = zip(members, reachability).map { member, status in
             [
-                .integer(Int64(bitPattern: member.id)), .text(member.address), .text(member.role.description),
+                .integer(Int64(bitPattern: member.id)), .text(member.address),
+                .text(member.nodeRole?.description ?? "unknown"),
                 .text(member.address == leader ? "yes" : "no"), .text(status.description),
             ]
         }

@@ -13,6 +13,14 @@ public struct NodeInfo: Hashable, Sendable {
         self.address = address
         self.role = role
     }
+
+    /// Creates a node entry with a known role.
+    public init(id: UInt64, address: String, role: NodeRole) {
+        self.init(id: id, address: address, role: role.rawValue)
+    }
+
+    /// The role, typed: nil in a format-0 reply, or for a code that names no role.
+    public var nodeRole: NodeRole? { role.flatMap(NodeRole.init(rawValue:)) }
 }
 
 /// One file in a FILES response (the answer to DUMP).
