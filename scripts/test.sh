@@ -4,7 +4,8 @@
 #   bash scripts/test.sh
 #
 # 1. installs the Debian packages it needs, 2. checks formatting and lints the hosted workflow
-#    (scripts/lint-workflows.sh: actionlint), 3. builds everything, 4. runs the Swift Testing suites,
+#    (scripts/lint-workflows.sh: actionlint), 3. builds everything and the DocC documentation of the public
+#    modules with warnings as errors (scripts/docs.sh), 4. runs the Swift Testing suites,
 # 5. runs the fault-injection smoke (scripts/faults.sh: node processes under kill -9, SIGSTOP, proxy faults; a
 #    hostile server),
 # 6. fuzzes every libFuzzer target (FUZZ_SECONDS each, default 60) with AddressSanitizer,
@@ -28,6 +29,9 @@ bash scripts/lint-workflows.sh
 
 step "build"
 swift build --build-tests
+
+step "documentation (scripts/docs.sh: DocC of the public modules, warnings as errors)"
+bash scripts/docs.sh
 
 step "unit, golden, property, cluster and shell tests"
 # Swift Testing runs every test at once by default; with dozens of real clusters on 2 cores that turns deadlines

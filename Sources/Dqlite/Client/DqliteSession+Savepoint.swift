@@ -2,7 +2,7 @@ import Synchronization
 
 extension DqliteSession {
     /// Runs `body` inside a savepoint: released (kept) when `body` returns, rolled back to and released when it
-    /// throws, so an error undoes only what `body` did. Savepoints nest; inside ``DqliteDatabase/withTransaction``
+    /// throws, so an error undoes only what `body` did. Savepoints nest; inside ``DqliteDatabase/withTransaction(kind:retry:logger:isolation:_:)``
     /// they are part of its transaction, elsewhere the outermost one is a transaction of its own.
     ///
     /// ```swift

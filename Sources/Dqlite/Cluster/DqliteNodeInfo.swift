@@ -1,6 +1,6 @@
 import DqliteWire
 
-/// A node's role in the cluster (voter, standby, spare): DqliteWire's ``NodeRole``.
+/// A node's role in the cluster (voter, standby, spare): DqliteWire's `NodeRole`.
 public typealias DqliteNodeRole = NodeRole
 
 /// A cluster member: id, address and role.

@@ -14,8 +14,9 @@ extension DqliteConnection {
     ///   CLUSTER formats other than 0 and 1, and empty SQL. QUERY and QUERY_SQL answer with a row stream: use
     ///   ``withRows(_:timeout:_:)``.
     ///
-    /// - Parameter timeout: the deadline for the whole exchange (default:
-    ///   ``Configuration/defaultCallTimeout``).
+    /// - Parameters:
+    ///   - request: the request to send (see DqliteWire's `Request`).
+    ///   - timeout: the deadline for the whole exchange (default: ``Configuration/defaultCallTimeout``).
     @discardableResult
     public func call(_ request: Request, timeout: Duration? = nil) async throws -> Response {
         try Self.validate(request, address: address)

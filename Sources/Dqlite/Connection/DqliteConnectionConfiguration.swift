@@ -34,7 +34,7 @@ extension DqliteConnection {
         public var interruptDrainMaxFrames: Int
         /// TLS, or nil for plain TCP (the default; dqlite has no TLS of its own).
         public var tls: DqliteTLSConfiguration?
-        /// Limits for decoding the server's bytes (default: ``WireLimits/default``).
+        /// Limits for decoding the server's bytes (default: `WireLimits.default`, from DqliteWire).
         public var limits: WireLimits
         /// TCP keepalive, or nil to leave it off. Default on (30 s idle, 10 s interval, 3 probes).
         public var keepAlive: KeepAlive?

@@ -96,7 +96,7 @@ public struct DqliteError: Error, Sendable, CustomStringConvertible {
     public var node: String?
     /// Leader discovery: every node tried and why it failed.
     public var attempts: [Attempt]
-    /// The lower-level error, if any (a socket error, a TLS error, a ``DqliteWire`` decoding error).
+    /// The lower-level error, if any (a socket error, a TLS error, a DqliteWire decoding error).
     public var underlying: (any Error)?
     /// Whether the failed operation may have taken effect.
     public var outcome: Outcome

@@ -7,7 +7,7 @@ import DqliteWire
 /// `"@dqlite-1"`, `"/run/dqlite.sock"`. An IPv6 literal needs brackets. Addresses that a server reports
 /// (leader hints, cluster members) are also checked with ``isDialable`` before they are followed or stored.
 public struct DqliteNodeAddress: Hashable, Sendable, CustomStringConvertible {
-    /// The transport and location (DqliteWire's ``NodeAddressSyntax``: `.tcp(host:port:)`, `.unix(path:)`,
+    /// The transport and location (DqliteWire's `NodeAddressSyntax`: `.tcp(host:port:)`, `.unix(path:)`,
     /// `.abstract(name:)`).
     public typealias Kind = NodeAddressSyntax
 
