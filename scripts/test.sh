@@ -38,6 +38,13 @@ step "unit, golden, property, cluster and shell tests"
 # into a lottery. At most TEST_PARALLELISM tests run at a time (4: ~45 s here, against ~25 s unbounded).
 SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH="${TEST_PARALLELISM:-4}" swift test --skip-build --skip DqliteFaultTests
 
+step "example (Examples/dqlite-example: the DocC tour's code, run against its embedded node)"
+example_out=$(timeout 120 "$(swift build --show-bin-path)/dqlite-example")
+printf '%s\n' "$example_out"
+for expected in "inserted row 1" "1 Ada pro" "users: 1" "leader "; do
+    grep -q "^$expected" <<<"$example_out" || { echo "example: no line starting with \"$expected\"" >&2; exit 1; }
+done
+
 step "fault-injection and hostile-server smoke (scripts/faults.sh: each scenario once)"
 bash scripts/faults.sh --no-doc --attached
 
