@@ -115,4 +115,20 @@ struct CodingTests {
         #expect("\(error)".contains("column 0 \"id\""))
         #expect(throws: DqliteCodingError.self) { try row.decode(Int.self, column: "missing") }
     }
+
+    /// `row.decode(Int.self)` resolves to the Decodable overload in some contexts (a plain `Decodable` generic
+    /// always does): it used to fail at run time on a scalar ("a row decodes as a keyed container (column
+    /// names)") while the tuple overload decoded the leading column.
+    @Test("through the Decodable overload, a scalar type decodes the leading column, as the tuple overload does")
+    func scalarRow() throws {
+        func viaDecodable<T: Decodable>(_ type: T.Type, from row: DqliteRow) throws -> T { try row.decode(type) }
+        let count = DqliteRow(columns: DqliteColumns(["count(*)"]), values: [.integer(42)])
+        #expect(try viaDecodable(Int.self, from: count) == 42)
+        let name = DqliteRow(columns: DqliteColumns(["name"]), values: [.text("Ada")])
+        #expect(try viaDecodable(String.self, from: name) == "Ada")
+        #expect(try viaDecodable(Int?.self, from: DqliteRow(columns: DqliteColumns(["v"]), values: [.null])) == nil)
+        #expect(throws: DqliteCodingError.self) { try viaDecodable(Int.self, from: name) }
+        let two = DqliteRow(columns: DqliteColumns(["a", "b"]), values: [.integer(1), .integer(2)])
+        #expect(try viaDecodable(Int.self, from: two) == two.decode(Int.self, at: 0))
+    }
 }

@@ -4,8 +4,17 @@ extension DqliteRow {
     /// Properties decode with their ``DqliteDecodable`` conformance (so `Date`, `[UInt8]`, optionals and
     /// enums with raw values work); a missing column for an optional property is nil. Nested containers are
     /// not supported (store such values as JSON text and decode them yourself).
+    ///
+    /// A scalar type (one that is ``DqliteDecodable`` itself, such as `Int` or `String`) decodes the row's
+    /// leading column, as the tuple form `row.decode((Int).self)` does, whichever of the two overloads
+    /// `row.decode(Int.self)` resolves to.
     public func decode<Record: Decodable>(_ type: Record.Type) throws -> Record {
-        try Record(from: RowDecoder(row: self))
+        if let scalar = Record.self as? any DqliteDecodable.Type, let first = values.first,
+            let value = try scalar.init(dqliteValue: first) as? Record
+        {
+            return value
+        }
+        return try Record(from: RowDecoder(row: self))
     }
 }
 
