@@ -2,6 +2,7 @@ import CoreMetrics
 import DqliteWire
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
 import ServiceLifecycle
 
 /// The dqlite client applications use: a leader-aware pool of connections, the SQL API, and cluster
@@ -33,6 +34,8 @@ public final class DqliteClient: Sendable, Service {
     /// The leader discovery shared by every pool of this client.
     public let discovery: DqliteLeaderDiscovery
     let backgroundLogger: Logger
+    /// The channels of the pooled connections still open (each removes itself when it closes).
+    private let openChannels = NIOLockedValueBox<[ObjectIdentifier: EventLoopFuture<Void>]>([:])
     /// The metrics instruments by database (created once per database).
     private let metricsByDatabase = NIOLockedValueBox<[String: ClientMetrics]>([:])
     /// The pools by database, whether the client is shut down, and whether ``run()`` was called: one lock, so
@@ -69,7 +72,25 @@ public final class DqliteClient: Sendable, Service {
         shutdown()
     }
 
-    /// Closes every connection; later calls fail with ``DqliteError/Code/poolClosed``.
+    /// Shuts the client down (as ``shutdown()``) and waits until every pooled connection is closed, at most
+    /// `timeout`: idle connections close at once, leased ones when their holders give them back. Returns false
+    /// if some were still open at the deadline (or the task was cancelled); they close when given back.
+    @discardableResult
+    public func shutdown(waitingUpTo timeout: Duration) async -> Bool {
+        shutdown()
+        let deadline = ContinuousClock.now + timeout
+        while openConnectionCount > 0 {
+            guard ContinuousClock.now < deadline, !Task.isCancelled else { return false }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return true
+    }
+
+    /// Pooled connections whose channel is still open.
+    var openConnectionCount: Int { openChannels.withLockedValue { $0.count } }
+
+    /// Closes every connection; later calls fail with ``DqliteError/Code/poolClosed``. Leased connections close
+    /// when they are given back; ``shutdown(waitingUpTo:)`` waits for that.
     public func shutdown() {
         let all = pools.withLockedValue { state in
             state.closed = true
@@ -196,6 +217,10 @@ public final class DqliteClient: Sendable, Service {
                     "node": "\(connection.address)", "database": "\(database)",
                     "returning": "\(behaviour.returningIsSafe)",
                 ])
+            let key = ObjectIdentifier(connection)
+            let closed = connection.channel.closeFuture
+            openChannels.withLockedValue { $0[key] = closed }
+            closed.whenComplete { [openChannels] _ in openChannels.withLockedValue { $0[key] = nil } }
             return PooledConnection(
                 connection: connection, database: database, generation: generation, behaviour: behaviour)
         } catch {
