@@ -8,8 +8,6 @@ import DqliteWire
 /// It deliberately does not use the client's leader discovery or ``Dqlite/DqliteClusterAdmin``: tests of
 /// those use this as the independent oracle for who leads and who is a member.
 enum ClusterFormation {
-    /// Raft roles in CLUSTER(format 1) and ASSIGN.
-    static let voterRole: UInt64 = 0
 
     /// The leader, found by asking `addresses` (LEADER) in turn and confirming the answer with the named
     /// leader itself (a follower may still name a leader that has just stopped). Nil if no confirmed
@@ -78,7 +76,7 @@ enum ClusterFormation {
                 throw LocalClusterError(.protocolViolation, "CLUSTER to leader \(leader.address) answered \(cluster)")
             }
             if let member = nodes.first(where: { $0.id == id }) {
-                if member.role == voterRole { return true }
+                if member.nodeRole == .voter { return true }
             } else {
                 try expectEmpty(
                     try await connection.call(.add(id: id, address: address), timeout: .seconds(10)),
@@ -86,7 +84,7 @@ enum ClusterFormation {
             }
             // ASSIGN voter returns once the node has caught up with the leader's log.
             try expectEmpty(
-                try await connection.call(.assign(id: id, role: voterRole), timeout: .seconds(20)),
+                try await connection.call(.assign(id: id, role: NodeRole.voter.rawValue), timeout: .seconds(20)),
                 "ASSIGN(\(id), voter) via \(leader.address)")
             return true
         }
@@ -127,7 +125,7 @@ enum ClusterFormation {
                         "leader \(leader.id) at \(leader.address), members "
                         + nodes.map { "\($0.id)@\($0.address) role \($0.role.map(String.init) ?? "?")" }
                         .joined(separator: ", ")
-                    let voters = Set(nodes.filter { $0.role == voterRole }.map(\.id))
+                    let voters = Set(nodes.filter { $0.nodeRole == .voter }.map(\.id))
                     if voters == expected && nodes.count == expected.count {
                         var agreed = true
                         for address in addresses {

@@ -1,3 +1,4 @@
+import DqliteWire
 import Glibc
 
 /// The node's data directory: created with its parents if missing, made absolute, and locked.
@@ -16,7 +17,7 @@ enum DataDirectory {
     /// returns it as an absolute, symlink-free path.
     static func prepare(_ path: String, nodeID: UInt64) throws(DqliteNodeError) -> String {
         func failure(_ what: String, _ number: Int32? = nil) -> DqliteNodeError {
-            var message = "data directory \"\(NodeAddress.printable(path))\": \(what)"
+            var message = "data directory \"\(NodeAddressSyntax.printable(path))\": \(what)"
             if let number { message += ": \(String(cString: strerror(number)))" }
             return DqliteNodeError(
                 .dataDirectory, operation: .prepareDataDirectory, systemErrorNumber: number, message: message,

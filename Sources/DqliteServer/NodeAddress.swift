@@ -24,7 +24,8 @@ enum NodeAddress: Hashable, Sendable {
     init(parsing text: String, role: String, allowAutomaticAbstract: Bool, nodeID: UInt64) throws(DqliteNodeError) {
         func invalid(_ why: String) -> DqliteNodeError {
             DqliteNodeError(
-                .invalidAddress, message: "invalid \(role) \"\(Self.printable(text))\": \(why)", nodeID: nodeID)
+                .invalidAddress, message: "invalid \(role) \"\(NodeAddressSyntax.printable(text))\": \(why)",
+                nodeID: nodeID)
         }
         if text == "@" {
             guard allowAutomaticAbstract else {
@@ -88,7 +89,4 @@ enum NodeAddress: Hashable, Sendable {
         var address = in_addr()
         return inet_pton(AF_INET, host, &address) == 1
     }
-
-    /// `text` with control characters escaped, for error messages.
-    static func printable(_ text: String) -> String { NodeAddressSyntax.printable(text) }
 }

@@ -36,7 +36,9 @@ public final class DqliteClient: Sendable, Service {
     let backgroundLogger: Logger
     /// The channels of the pooled connections still open (each removes itself when it closes).
     private let openChannels = NIOLockedValueBox<[ObjectIdentifier: EventLoopFuture<Void>]>([:])
-    /// The metrics instruments by database (created once per database).
+    /// The configured database's metrics instruments (most calls use it: no lock to find them).
+    private let defaultMetrics: ClientMetrics
+    /// The other databases' metrics instruments (created once per database).
     private let metricsByDatabase = NIOLockedValueBox<[String: ClientMetrics]>([:])
     /// The pools by database, whether the client is shut down, and whether ``run()`` was called: one lock, so
     /// that a pool is either created before `shutdown()` (and shut down by it) or refused after it.
@@ -51,6 +53,7 @@ public final class DqliteClient: Sendable, Service {
         self.discovery = DqliteLeaderDiscovery(
             seeds: configuration.nodes, store: configuration.nodeStore, configuration: configuration.discovery)
         self.backgroundLogger = backgroundLogger ?? DqliteConnection.silentLogger
+        self.defaultMetrics = ClientMetrics(database: configuration.database, factory: configuration.metricsFactory)
     }
 
     /// Background housekeeping until cancelled or until graceful shutdown; then the client shuts down.
@@ -189,7 +192,8 @@ public final class DqliteClient: Sendable, Service {
 
     /// The metrics instruments of `database`.
     func metrics(for database: String) -> ClientMetrics {
-        metricsByDatabase.withLockedValue { cache in
+        if database == configuration.database { return defaultMetrics }
+        return metricsByDatabase.withLockedValue { cache in
             if let metrics = cache[database] { return metrics }
             let metrics = ClientMetrics(database: database, factory: configuration.metricsFactory)
             cache[database] = metrics

@@ -193,7 +193,7 @@ public struct DqliteClusterAdmin: Sendable {
             guard let info = DqliteNodeInfo(validating: node) else {
                 throw DqliteError(
                     .protocolViolation,
-                    "CLUSTER lists an invalid member: id \(node.id), address \"\(DqliteNodeAddress.printable(node.address))\"",
+                    "CLUSTER lists an invalid member: id \(node.id), address \"\(NodeAddressSyntax.printable(node.address))\"",
                     node: connection.address.description)
             }
             return info

@@ -224,7 +224,7 @@ public final class DqliteLeaderDiscovery: Sendable {
             return .failed(
                 .init(
                     address: dialled,
-                    outcome: "reported an invalid leader address \"\(DqliteNodeAddress.printable(reported))\""),
+                    outcome: "reported an invalid leader address \"\(NodeAddressSyntax.printable(reported))\""),
                 reached: true, noLeaderKnown: false)
         }
         if leader == address { return .leader(first) }
@@ -249,7 +249,7 @@ public final class DqliteLeaderDiscovery: Sendable {
                 .init(
                     address: dialled,
                     outcome:
-                        "redirected to \(leader), which did not confirm (it names \"\(DqliteNodeAddress.printable(confirmed))\")"
+                        "redirected to \(leader), which did not confirm (it names \"\(NodeAddressSyntax.printable(confirmed))\")"
                 ),
                 reached: true, noLeaderKnown: false)
         } catch {

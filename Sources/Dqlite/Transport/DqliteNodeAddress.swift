@@ -23,7 +23,7 @@ public struct DqliteNodeAddress: Hashable, Sendable, CustomStringConvertible {
             kind = try NodeAddressSyntax(parsing: text)
         } catch {
             throw DqliteError(
-                .invalidAddress, "invalid node address \"\(DqliteNodeAddress.printable(text))\": \(error.reason)")
+                .invalidAddress, "invalid node address \"\(NodeAddressSyntax.printable(text))\": \(error.reason)")
         }
     }
 
@@ -43,7 +43,4 @@ public struct DqliteNodeAddress: Hashable, Sendable, CustomStringConvertible {
         let unspecified: Set<String> = ["0.0.0.0", "::", "0:0:0:0:0:0:0:0", "::0"]
         return !unspecified.contains(host.lowercased())
     }
-
-    /// Text safe to print in an error: control characters escaped, long text cut.
-    static func printable(_ text: String) -> String { NodeAddressSyntax.printable(text) }
 }
